@@ -76,7 +76,12 @@ fn fetch_one(
         url: url.to_string(),
         reason,
     };
-    let response = agent.get(url).call().map_err(|e| fail(e.to_string()))?;
+    let response = agent.get(url).call().map_err(|e| {
+        fail(match e {
+            ureq::Error::Status(code, r) => format!("HTTP {code} {}", r.status_text()),
+            ureq::Error::Transport(t) => t.to_string().replace(&format!("{url}: "), ""),
+        })
+    })?;
     let expected_len: Option<u64> = response
         .header("Content-Length")
         .and_then(|v| v.parse().ok());

@@ -64,6 +64,8 @@ pub enum DataError {
         env_var: &'static str,
         tried: String,
     },
+    #[error("{path}: {reason}")]
+    Picture { path: PathBuf, reason: String },
     #[error("{what}: {reason}")]
     InvalidArgument { what: &'static str, reason: String },
 }

@@ -7,6 +7,7 @@ pub mod download;
 pub mod error;
 pub mod idx;
 pub mod mnist;
+pub mod picture;
 pub mod stats;
 pub mod synthetic;
 

@@ -153,12 +153,13 @@ impl Kind {
         }
     }
 
-    /// Folders where a system package may have installed the files.
+    /// Folders where a system package, or a team's shared data folder
+    /// beside the checkout, may hold the files.
     fn system_dirs(self) -> Vec<PathBuf> {
-        vec![PathBuf::from(format!(
-            "/usr/share/datasets/{}",
-            self.slug()
-        ))]
+        vec![
+            PathBuf::from(format!("/usr/share/datasets/{}", self.slug())),
+            PathBuf::from(format!("../shared/data/{}", self.slug())),
+        ]
     }
 }
 

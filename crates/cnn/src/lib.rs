@@ -1,0 +1,5 @@
+//! Convolutional networks for MNIST-sized images.
+
+mod model;
+
+pub use model::{Cnn, CnnConfig, ConvBlockConfig};

@@ -1,0 +1,224 @@
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::prelude::*;
+
+/// One convolution, then optional batch norm, ReLU, optional 2×2 max-pool
+/// and dropout.
+#[derive(Config, Debug)]
+pub struct ConvBlockConfig {
+    pub channels: usize,
+    #[config(default = 3)]
+    pub kernel: usize,
+    /// Pad so that the output keeps the input's height and width.
+    #[config(default = false)]
+    pub same_padding: bool,
+    #[config(default = false)]
+    pub pool: bool,
+    #[config(default = 0.0)]
+    pub dropout: f64,
+}
+
+/// Convolutional blocks, then fully connected layers with ReLU and dropout,
+/// then a linear layer to the class scores.
+#[derive(Config, Debug)]
+pub struct CnnConfig {
+    pub blocks: Vec<ConvBlockConfig>,
+    /// Widths of the hidden fully connected layers.
+    pub dense: Vec<usize>,
+    #[config(default = 10)]
+    pub classes: usize,
+    #[config(default = 0.0)]
+    pub dense_dropout: f64,
+    #[config(default = false)]
+    pub batch_norm: bool,
+    /// Input side, in pixels (square, one channel).
+    #[config(default = 28)]
+    pub side: usize,
+}
+
+#[derive(Module, Debug)]
+pub struct ConvBlock<B: Backend> {
+    conv: Conv2d<B>,
+    norm: Option<BatchNorm<B>>,
+    pool: Option<MaxPool2d>,
+    dropout: Dropout,
+    activation: Relu,
+}
+
+#[derive(Module, Debug)]
+pub struct Cnn<B: Backend> {
+    blocks: Vec<ConvBlock<B>>,
+    dense: Vec<Linear<B>>,
+    output: Linear<B>,
+    dropout: Dropout,
+    activation: Relu,
+}
+
+impl CnnConfig {
+    /// LeNet-5 in modern dress: two 5×5 convolutions with pooling, then
+    /// 120 and 84 units.
+    pub fn lenet() -> Self {
+        Self::new(
+            vec![
+                ConvBlockConfig::new(6).with_kernel(5).with_same_padding(true).with_pool(true),
+                ConvBlockConfig::new(16).with_kernel(5).with_pool(true),
+            ],
+            vec![120, 84],
+        )
+    }
+
+    /// The reference network of the speed comparisons (PyTorch's MNIST
+    /// example): conv 32, conv 64, max-pool, dropout 0.25, fc 128, dropout 0.5.
+    pub fn reference() -> Self {
+        Self::new(
+            vec![
+                ConvBlockConfig::new(32),
+                ConvBlockConfig::new(64).with_pool(true).with_dropout(0.25),
+            ],
+            vec![128],
+        )
+        .with_dense_dropout(0.5)
+    }
+
+    /// The lecture's deep CNN: three same-padded 3×3 convolutions of 32, 64
+    /// and 128 channels, each pooled, then 625 units; dropout throughout.
+    pub fn deep() -> Self {
+        let block = |c| {
+            ConvBlockConfig::new(c)
+                .with_same_padding(true)
+                .with_pool(true)
+                .with_dropout(0.3)
+        };
+        Self::new(vec![block(32), block(64), block(128)], vec![625])
+            .with_dense_dropout(0.5)
+            .with_batch_norm(true)
+    }
+
+    /// Height (= width) of the feature maps after the blocks.
+    fn final_side(&self) -> usize {
+        self.blocks.iter().fold(self.side, |side, b| {
+            let side = if b.same_padding {
+                side
+            } else {
+                side.saturating_sub(b.kernel - 1)
+            };
+            // Max-pool 2×2 with stride 2 floors odd sides.
+            if b.pool {
+                side / 2
+            } else {
+                side
+            }
+        })
+    }
+
+    /// Number of inputs to the first fully connected layer.
+    pub fn flat_features(&self) -> usize {
+        let channels = self.blocks.last().map_or(1, |b| b.channels);
+        channels * self.final_side().pow(2)
+    }
+
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Cnn<B> {
+        let mut in_channels = 1;
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|b| {
+                let padding = if b.same_padding {
+                    PaddingConfig2d::Same
+                } else {
+                    PaddingConfig2d::Valid
+                };
+                let block = ConvBlock {
+                    conv: Conv2dConfig::new([in_channels, b.channels], [b.kernel, b.kernel])
+                        .with_padding(padding)
+                        .init(device),
+                    norm: self
+                        .batch_norm
+                        .then(|| BatchNormConfig::new(b.channels).init(device)),
+                    pool: b
+                        .pool
+                        .then(|| MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init()),
+                    dropout: DropoutConfig::new(b.dropout).init(),
+                    activation: Relu::new(),
+                };
+                in_channels = b.channels;
+                block
+            })
+            .collect();
+        let mut fan_in = self.flat_features();
+        let dense = self
+            .dense
+            .iter()
+            .map(|&width| {
+                let layer = LinearConfig::new(fan_in, width).init(device);
+                fan_in = width;
+                layer
+            })
+            .collect();
+        Cnn {
+            blocks,
+            dense,
+            output: LinearConfig::new(fan_in, self.classes).init(device),
+            dropout: DropoutConfig::new(self.dense_dropout).init(),
+            activation: Relu::new(),
+        }
+    }
+}
+
+impl<B: Backend> ConvBlock<B> {
+    /// `[batch, c_in, h, w] → [batch, c_out, h', w']`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let x = self.conv.forward(x);
+        let x = match &self.norm {
+            Some(norm) => norm.forward(x),
+            None => x,
+        };
+        let x = self.activation.forward(x);
+        let x = match &self.pool {
+            Some(pool) => pool.forward(x),
+            None => x,
+        };
+        self.dropout.forward(x)
+    }
+}
+
+impl<B: Backend> Cnn<B> {
+    /// `[batch, 1, side, side] → [batch, classes]`: logits, no softmax.
+    pub fn forward(&self, images: Tensor<B, 4>) -> Tensor<B, 2> {
+        let x = self.blocks.iter().fold(images, |x, b| b.forward(x));
+        let x: Tensor<B, 2> = x.flatten(1, 3);
+        let x = self.dense.iter().fold(x, |x, layer| {
+            self.dropout.forward(self.activation.forward(layer.forward(x)))
+        });
+        self.output.forward(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::NdArray;
+
+    #[test]
+    fn presets_produce_ten_logits_per_image() {
+        let device = Default::default();
+        for (config, flat) in [
+            (CnnConfig::lenet(), 16 * 5 * 5),
+            (CnnConfig::reference(), 64 * 12 * 12),
+            (CnnConfig::deep(), 128 * 3 * 3),
+        ] {
+            assert_eq!(config.flat_features(), flat);
+            let net = config.init::<NdArray>(&device);
+            let out = net.forward(Tensor::zeros([2, 1, 28, 28], &device));
+            assert_eq!(out.dims(), [2, 10]);
+        }
+    }
+
+    #[test]
+    fn reference_net_has_the_pytorch_parameter_count() {
+        // 320 + 18,496 + 1,179,776 + 1,290, as torch reports for the same net.
+        let net = CnnConfig::reference().init::<NdArray>(&Default::default());
+        assert_eq!(net.num_params(), 1_199_882);
+    }
+}

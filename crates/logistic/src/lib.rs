@@ -1,0 +1,5 @@
+//! Logistic regression, the single-layer classifier of the lectures.
+
+mod model;
+
+pub use model::{LogisticRegression, LogisticRegressionConfig};

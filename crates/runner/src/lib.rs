@@ -1,0 +1,10 @@
+//! The runner: wires the dataset, the model crates and the shared training
+//! plumbing together behind the `dlsuite` command.
+
+pub mod artifacts;
+pub mod backend;
+pub mod config;
+pub mod inference;
+pub mod inspect;
+pub mod net;
+pub mod run;

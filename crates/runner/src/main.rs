@@ -1,0 +1,229 @@
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use dlsuite::backend::{dispatch, BackendChoice};
+use dlsuite::config::RunConfig;
+use burn::backend::NdArray;
+use dlsuite::inference::{default_run_dir, print_summary, EvalJob, PredictJob};
+use dlsuite::run::{build_net, describe, TrainJob};
+use dlsuite_data::Kind;
+
+/// Hands-on deep learning with Burn: the classic course's models, trained on
+/// the CPU or the GPU.
+#[derive(Parser)]
+#[command(name = "dlsuite", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train an experiment: a name from experiments/ or a path to a TOML file.
+    Train {
+        experiment: String,
+        #[arg(long, value_enum, default_value = "flex")]
+        backend: BackendChoice,
+        /// Folder holding the dataset's four IDX files.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Folder for the run's files (default: artifacts/<experiment name>).
+        #[arg(long)]
+        run_dir: Option<PathBuf>,
+        #[arg(long)]
+        epochs: Option<usize>,
+        #[arg(long)]
+        batch_size: Option<usize>,
+        #[arg(long)]
+        lr: Option<f64>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Train on the first N training images only.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Continue from the run folder's last complete checkpoint.
+        #[arg(long)]
+        resume: bool,
+        /// Never show the terminal dashboard, even in a terminal.
+        #[arg(long)]
+        plain: bool,
+    },
+    /// Reload a run's trained model and measure its test accuracy again.
+    Eval {
+        /// The run folder (artifacts/<name>) or an experiment name.
+        run: String,
+        #[arg(long, value_enum, default_value = "flex")]
+        backend: BackendChoice,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Classify picture files (PNG, JPEG, ...; any size, colour or polarity).
+    Predict {
+        /// The run folder (artifacts/<name>) or an experiment name.
+        run: String,
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "flex")]
+        backend: BackendChoice,
+    },
+    /// Print an experiment's parameter count per layer and in total.
+    Summary { experiment: String },
+    /// Print counts, class histogram, pixel statistics and a sample of a dataset.
+    Data {
+        #[arg(long, value_enum, default_value = "mnist")]
+        dataset: DatasetArg,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DatasetArg {
+    Mnist,
+    FashionMnist,
+}
+
+impl DatasetArg {
+    fn kind(self) -> Kind {
+        match self {
+            DatasetArg::Mnist => Kind::Mnist,
+            DatasetArg::FashionMnist => Kind::FashionMnist,
+        }
+    }
+}
+
+/// `NAME` means `experiments/NAME.toml`; anything with a slash or `.toml`
+/// is a path.
+fn experiment_path(experiment: &str) -> PathBuf {
+    if experiment.ends_with(".toml") || experiment.contains('/') {
+        PathBuf::from(experiment)
+    } else {
+        PathBuf::from("experiments").join(format!("{experiment}.toml"))
+    }
+}
+
+fn main() {
+    if let Err(err) = run(Cli::parse()) {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Train {
+            experiment,
+            backend,
+            data_dir,
+            run_dir,
+            epochs,
+            batch_size,
+            lr,
+            seed,
+            limit,
+            resume,
+            plain,
+        } => {
+            let mut config = load_experiment(&experiment)?;
+            let t = &mut config.train;
+            t.epochs = epochs.unwrap_or(t.epochs);
+            t.batch_size = batch_size.unwrap_or(t.batch_size);
+            t.lr = lr.unwrap_or(t.lr);
+            t.seed = seed.unwrap_or(t.seed);
+            t.limit = limit.or(t.limit);
+            config.validate().context("after command-line overrides")?;
+            let run_dir = run_dir.unwrap_or_else(|| default_run_dir(&config.name));
+            let dashboard = !plain && std::io::IsTerminal::is_terminal(&std::io::stdout());
+            dispatch(
+                backend,
+                TrainJob {
+                    config,
+                    backend,
+                    data_dir,
+                    run_dir,
+                    dashboard,
+                    resume,
+                },
+            )??;
+            Ok(())
+        }
+        Command::Eval {
+            run,
+            backend,
+            data_dir,
+        } => {
+            dispatch(
+                backend,
+                EvalJob {
+                    run_dir: run_path(&run),
+                    data_dir,
+                },
+            )??;
+            Ok(())
+        }
+        Command::Predict {
+            run,
+            images,
+            backend,
+        } => {
+            dispatch(
+                backend,
+                PredictJob {
+                    run_dir: run_path(&run),
+                    images,
+                },
+            )??;
+            Ok(())
+        }
+        Command::Summary { experiment } => {
+            let config = load_experiment(&experiment)?;
+            let device = Default::default();
+            let net = build_net::<NdArray>(&config.model, &device);
+            print_summary(&format!("{} ({})", config.name, describe(&config.model)), &net);
+            Ok(())
+        }
+        Command::Data { dataset, data_dir } => dlsuite::inspect::inspect(dataset.kind(), data_dir),
+    }
+}
+
+fn load_experiment(experiment: &str) -> anyhow::Result<RunConfig> {
+    let path = experiment_path(experiment);
+    if !path.is_file() {
+        let known = list_experiments();
+        anyhow::bail!(
+            "experiment {experiment:?}: no file {}; known experiments: {}",
+            path.display(),
+            if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            }
+        );
+    }
+    Ok(RunConfig::from_toml(&path)?)
+}
+
+/// A run folder, or an experiment name standing for artifacts/<name>.
+fn run_path(run: &str) -> PathBuf {
+    let path = PathBuf::from(run);
+    if path.is_dir() || run.contains('/') {
+        path
+    } else {
+        default_run_dir(run)
+    }
+}
+
+fn list_experiments() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir("experiments")
+        .map(|d| {
+            d.filter_map(|e| {
+                let p = e.ok()?.path();
+                (p.extension()? == "toml").then(|| p.file_stem()?.to_str().map(String::from))?
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}

@@ -1,0 +1,50 @@
+//! The classifiers the runner trains, as one type, so that burn-train's
+//! `Learner` is built once per backend and optimizer rather than once per
+//! model family too.
+
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
+use dlsuite_cnn::Cnn;
+use dlsuite_data::ImageBatch;
+use dlsuite_logistic::LogisticRegression;
+use dlsuite_mlp::Mlp;
+use dlsuite_train::classification_output;
+
+#[derive(Module, Debug)]
+pub enum Net<B: Backend> {
+    Softmax(LogisticRegression<B>),
+    Mlp(Mlp<B>),
+    Cnn(Cnn<B>),
+}
+
+impl<B: Backend> Net<B> {
+    /// `[batch, 1, 28, 28] → [batch, classes]`: logits. Fully connected nets
+    /// see the image flattened to 784 values.
+    pub fn forward(&self, images: Tensor<B, 4>) -> Tensor<B, 2> {
+        match self {
+            Net::Softmax(m) => m.forward(images.flatten(1, 3)),
+            Net::Mlp(m) => m.forward(images.flatten(1, 3)),
+            Net::Cnn(m) => m.forward(images),
+        }
+    }
+}
+
+impl<B: AutodiffBackend> TrainStep for Net<B> {
+    type Input = ImageBatch<B, 4>;
+    type Output = ClassificationOutput<B>;
+
+    fn step(&self, batch: ImageBatch<B, 4>) -> TrainOutput<ClassificationOutput<B>> {
+        let output = classification_output(self.forward(batch.images), batch.targets);
+        TrainOutput::new(self, output.loss.backward(), output)
+    }
+}
+
+impl<B: Backend> InferenceStep for Net<B> {
+    type Input = ImageBatch<B, 4>;
+    type Output = ClassificationOutput<B>;
+
+    fn step(&self, batch: ImageBatch<B, 4>) -> ClassificationOutput<B> {
+        classification_output(self.forward(batch.images), batch.targets)
+    }
+}

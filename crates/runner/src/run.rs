@@ -1,0 +1,273 @@
+//! Training one experiment end to end: data, model, Learner, test accuracy,
+//! and the run's artifacts.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::data::dataset::Dataset;
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::prelude::*;
+use burn::record::CompactRecorder;
+use burn::tensor::backend::AutodiffBackend;
+use dlsuite_data::{DigitSet, Digits, ImageBatcher, Kind, Locator};
+use dlsuite_logistic::LogisticRegressionConfig;
+use dlsuite_train::{fit, EpochMetrics, FitConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::artifacts::{git_revision, write_json};
+use crate::backend::{BackendChoice, OnBackend};
+use crate::config::{ModelSpec, RunConfig};
+use crate::net::Net;
+
+/// Builds the network an experiment describes, freshly initialised.
+pub fn build_net<B: Backend>(spec: &ModelSpec, device: &B::Device) -> Net<B> {
+    match spec {
+        ModelSpec::Softmax => Net::Softmax(
+            LogisticRegressionConfig::new(784)
+                .with_outputs(10)
+                .init(device),
+        ),
+        ModelSpec::Mlp { .. } => Net::Mlp(spec.mlp_config().expect("mlp spec").init(device)),
+        ModelSpec::Cnn { .. } => Net::Cnn(spec.cnn_config().expect("cnn spec").init(device)),
+    }
+}
+
+/// Test-set figures of a model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub accuracy: f64,
+    pub loss: f64,
+    /// Predicted class of every test image, in order.
+    #[serde(skip)]
+    pub predictions: Vec<u8>,
+}
+
+/// Runs `net` over every image of `digits`, 1,000 at a time.
+pub fn evaluate<B: Backend>(net: &Net<B>, digits: &Digits, kind: Kind, device: &B::Device) -> Evaluation {
+    let batcher = ImageBatcher::grid(kind.normalization());
+    let loss_fn = CrossEntropyLossConfig::new().init(device);
+    let (mut correct, mut loss_sum) = (0usize, 0.0f64);
+    let mut predictions = Vec::with_capacity(digits.len());
+    let chunk = 1000;
+    for start in (0..digits.len()).step_by(chunk) {
+        let end = (start + chunk).min(digits.len());
+        let images = batcher.images::<B>(&digits.pixels()[start * 784..end * 784], device);
+        let labels: Vec<i64> = digits.labels()[start..end].iter().map(|&l| l as i64).collect();
+        let targets = Tensor::<B, 1, Int>::from_data(TensorData::new(labels.clone(), [end - start]), device);
+        let logits = net.forward(images);
+        let loss: f64 = loss_fn.forward(logits.clone(), targets).into_scalar().elem();
+        loss_sum += loss * (end - start) as f64;
+        let predicted: Vec<i64> = logits
+            .argmax(1)
+            .into_data()
+            .convert::<i64>()
+            .to_vec()
+            .unwrap_or_default();
+        correct += predicted.iter().zip(&labels).filter(|(p, l)| p == l).count();
+        predictions.extend(predicted.iter().map(|&p| p as u8));
+    }
+    let n = digits.len().max(1) as f64;
+    Evaluation {
+        accuracy: 100.0 * correct as f64 / n,
+        loss: loss_sum / n,
+        predictions,
+    }
+}
+
+/// What a finished run reports, saved as `summary.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub name: String,
+    pub dataset: String,
+    pub backend: String,
+    pub test_accuracy: f64,
+    pub test_loss: f64,
+    pub lecture_accuracy: Option<f64>,
+    pub epochs: usize,
+    pub wall_seconds: f64,
+    pub seconds_per_epoch: f64,
+    pub load_seconds: f64,
+    pub parameters: usize,
+    pub git_revision: String,
+}
+
+/// A training request, ready to be dispatched to a backend.
+pub struct TrainJob {
+    pub config: RunConfig,
+    pub backend: BackendChoice,
+    pub data_dir: Option<PathBuf>,
+    pub run_dir: PathBuf,
+    pub dashboard: bool,
+    pub resume: bool,
+}
+
+impl OnBackend for TrainJob {
+    type Output = anyhow::Result<RunSummary>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> anyhow::Result<RunSummary> {
+        let started = Instant::now();
+        let config = &self.config;
+        let kind = config.dataset.kind();
+        let t = &config.train;
+
+        let load_started = Instant::now();
+        let (train_digits, test_digits) = Locator::new(kind, self.data_dir.clone()).load()?;
+        let load_seconds = load_started.elapsed().as_secs_f64();
+        let (mut train_set, valid_set) = DigitSet::new(Arc::new(train_digits)).split_last(t.validation)?;
+        if let Some(limit) = t.limit {
+            train_set = train_set.take(limit);
+        }
+        println!(
+            "{}: {} on {} ({} train, {} validation, {} test images; loaded in {:.2} s), backend {}",
+            config.name,
+            describe(&config.model),
+            kind.name(),
+            train_set.len(),
+            valid_set.len(),
+            test_digits.len(),
+            load_seconds,
+            self.backend.name()
+        );
+
+        prepare_run_dir(&self.run_dir, self.resume)?;
+        write_json(&self.run_dir.join("config.json"), config)?;
+        let resume_from = if self.resume { last_checkpoint(&self.run_dir) } else { None };
+        if let Some(epoch) = resume_from {
+            println!("resuming after epoch {epoch}");
+        }
+
+        B::seed(&device, t.seed);
+        let net: Net<B> = build_net(&config.model, &device);
+        let parameters = net.num_params();
+        let batcher = ImageBatcher::grid(kind.normalization());
+        let steps_per_epoch = train_set.len().div_ceil(t.batch_size);
+        let train_loader = DataLoaderBuilder::new(batcher.clone())
+            .batch_size(t.batch_size)
+            .shuffle(t.seed)
+            .num_workers(1)
+            .set_device(device.clone())
+            .build(train_set);
+        let valid_loader = DataLoaderBuilder::new(batcher)
+            .batch_size(1000)
+            .num_workers(1)
+            .set_device(device.clone())
+            .build(valid_set);
+        let fit_config = FitConfig {
+            epochs: t.epochs,
+            optimizer: config.optimizer(),
+            schedule: config.schedule(t.epochs * steps_per_epoch),
+            patience: t.patience,
+            dashboard: self.dashboard,
+            resume_from,
+        };
+        let result = fit(net, &fit_config, train_loader, valid_loader, &self.run_dir)?;
+        let model = result.model;
+
+        let tmp = self.run_dir.join(".model-tmp");
+        model
+            .clone()
+            .save_file(&tmp, &CompactRecorder::new())
+            .context("saving the trained model")?;
+        std::fs::rename(tmp.with_extension("mpk"), self.run_dir.join("model.mpk"))
+            .context("saving the trained model")?;
+
+        let test = evaluate(&model, &test_digits, kind, &device);
+        let epochs = result.epochs;
+        let summary = RunSummary {
+            name: config.name.clone(),
+            dataset: kind.name().into(),
+            backend: self.backend.name().into(),
+            test_accuracy: test.accuracy,
+            test_loss: test.loss,
+            lecture_accuracy: config.lecture_accuracy,
+            epochs: epochs.len(),
+            wall_seconds: started.elapsed().as_secs_f64(),
+            seconds_per_epoch: mean_seconds(&epochs),
+            load_seconds,
+            parameters,
+            git_revision: git_revision(),
+        };
+        write_json(&self.run_dir.join("summary.json"), &summary)?;
+        println!(
+            "test accuracy {:.2}% (loss {:.4}) after {} epochs, {:.1} s/epoch, {} parameters; artifacts in {}",
+            summary.test_accuracy,
+            summary.test_loss,
+            summary.epochs,
+            summary.seconds_per_epoch,
+            summary.parameters,
+            self.run_dir.display()
+        );
+        Ok(summary)
+    }
+}
+
+fn mean_seconds(epochs: &[EpochMetrics]) -> f64 {
+    if epochs.is_empty() {
+        return 0.0;
+    }
+    epochs.iter().map(|e| e.seconds).sum::<f64>() / epochs.len() as f64
+}
+
+pub fn describe(spec: &ModelSpec) -> String {
+    match spec {
+        ModelSpec::Softmax => "softmax regression".into(),
+        ModelSpec::Mlp { hidden, activation, .. } => format!("MLP {hidden:?} {activation:?}"),
+        ModelSpec::Cnn { preset } => format!("CNN {preset:?}"),
+    }
+}
+
+/// A fresh run clears what an earlier run of the same name left; a resumed
+/// one keeps it.
+fn prepare_run_dir(dir: &Path, resume: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    if !resume {
+        for stale in ["checkpoint", "train", "valid"] {
+            let _ = std::fs::remove_dir_all(dir.join(stale));
+        }
+        for stale in ["metrics.jsonl", "summary.json", "model.mpk"] {
+            let _ = std::fs::remove_file(dir.join(stale));
+        }
+    }
+    Ok(())
+}
+
+/// The last epoch whose model, optimizer and scheduler checkpoints all exist.
+pub fn last_checkpoint(dir: &Path) -> Option<usize> {
+    let entries = std::fs::read_dir(dir.join("checkpoint")).ok()?;
+    let mut epochs: Vec<usize> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str().map(String::from))
+        .filter_map(|name| {
+            name.strip_prefix("model-")?
+                .strip_suffix(".mpk")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    epochs.sort_unstable();
+    epochs.into_iter().rev().find(|e| {
+        ["optim", "scheduler"]
+            .iter()
+            .all(|p| dir.join("checkpoint").join(format!("{p}-{e}.mpk")).is_file())
+    })
+}
+
+/// Loads a run's trained model for inference.
+pub fn load_run<B: Backend>(run_dir: &Path, device: &B::Device) -> anyhow::Result<(RunConfig, Net<B>)> {
+    let config_path = run_dir.join("config.json");
+    let text = std::fs::read_to_string(&config_path)
+        .with_context(|| format!("{}: cannot read (is this a run folder?)", config_path.display()))?;
+    let config: RunConfig = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a valid run config", config_path.display()))?;
+    let model_path = run_dir.join("model.mpk");
+    if !model_path.is_file() {
+        anyhow::bail!("{}: no trained model (did the run finish?)", model_path.display());
+    }
+    let net = build_net::<B>(&config.model, device)
+        .load_file(&model_path, &CompactRecorder::new(), device)
+        .map_err(|e| anyhow::anyhow!("{}: cannot load: {e}", model_path.display()))?;
+    Ok((config, net))
+}

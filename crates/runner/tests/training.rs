@@ -1,0 +1,188 @@
+//! The runner end to end on the committed MNIST fixture, on ndarray.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use burn::backend::{Autodiff, NdArray};
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::module::Module;
+use burn::prelude::*;
+use burn::record::CompactRecorder;
+use dlsuite::backend::{dispatch, BackendChoice};
+use dlsuite::config::{CnnPreset, ModelSpec, RunConfig};
+use dlsuite::inference::{EvalJob, PredictJob};
+use dlsuite::net::Net;
+use dlsuite::run::{build_net, evaluate, RunSummary, TrainJob};
+use dlsuite_data::{DigitSet, Digits, ImageBatcher, Kind, Split};
+use dlsuite_train::{fit, FitConfig, LrSchedule, OptimizerChoice, OptimizerConfig};
+
+type B = Autodiff<NdArray>;
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mnist")
+}
+
+fn config(model: &str, epochs: usize) -> RunConfig {
+    RunConfig::parse(
+        &format!(
+            "name = \"t\"\ndataset = \"mnist\"\n[model]\n{model}\n[train]\nepochs = {epochs}\nbatch_size = 25\nlr = 0.002\nvalidation = 100\n"
+        ),
+        "test",
+    )
+    .unwrap()
+}
+
+#[test]
+fn mlp_overfits_a_tiny_subset_through_the_learner() {
+    let device = Default::default();
+    B::seed(&device, 1);
+    let digits = Arc::new(Digits::load_dir(&fixture_dir(), Split::Train).unwrap());
+    let subset = DigitSet::new(digits.clone()).take(100);
+    let batcher = ImageBatcher::grid(Kind::Mnist.normalization());
+    let train = DataLoaderBuilder::new(batcher.clone())
+        .batch_size(20)
+        .shuffle(1)
+        .build(subset.clone());
+    let valid = DataLoaderBuilder::new(batcher).batch_size(100).build(subset);
+    let spec = config("kind = \"mlp\"\nhidden = [128]", 1).model;
+    let net: Net<B> = build_net(&spec, &device);
+    let dir = tempfile::tempdir().unwrap();
+    let fit_config = FitConfig {
+        epochs: 30,
+        optimizer: OptimizerConfig::new(OptimizerChoice::Adam),
+        schedule: LrSchedule::Constant { lr: 0.003 },
+        patience: None,
+        dashboard: false,
+        resume_from: None,
+    };
+    let result = fit(net, &fit_config, train, valid, dir.path()).unwrap();
+    assert_eq!(result.epochs.len(), 30);
+    assert!(result.epochs[29].train_loss < result.epochs[0].train_loss / 10.0);
+    let first_100 = Digits::new(digits.pixels()[..100 * 784].to_vec(), digits.labels()[..100].to_vec()).unwrap();
+    let eval = evaluate(&result.model, &first_100, Kind::Mnist, &device);
+    assert_eq!(eval.accuracy, 100.0, "the net memorises 100 images");
+    let lines = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 30);
+}
+
+#[test]
+fn save_then_load_gives_identical_outputs_for_every_family() {
+    let device = Default::default();
+    let images = Tensor::<NdArray, 4>::random([3, 1, 28, 28], burn::tensor::Distribution::Default, &device);
+    for spec in [
+        ModelSpec::Softmax,
+        config("kind = \"mlp\"\nhidden = [32, 16]\ndropout = 0.2", 1).model,
+        ModelSpec::Cnn {
+            preset: CnnPreset::Lenet,
+        },
+        ModelSpec::Cnn {
+            preset: CnnPreset::Deep,
+        },
+    ] {
+        NdArray::seed(&device, 1);
+        let net: Net<NdArray> = build_net(&spec, &device);
+        let dir = tempfile::tempdir().unwrap();
+        net.clone().save_file(dir.path().join("m"), &CompactRecorder::new()).unwrap();
+        NdArray::seed(&device, 2);
+        let fresh: Net<NdArray> = build_net(&spec, &device);
+        assert_ne!(
+            fresh.forward(images.clone()).into_data(),
+            net.forward(images.clone()).into_data(),
+            "a different seed gives a different net ({spec:?})"
+        );
+        let loaded = fresh
+            .load_file(dir.path().join("m.mpk"), &CompactRecorder::new(), &device)
+            .unwrap();
+        assert_eq!(
+            loaded.forward(images.clone()).into_data(),
+            net.forward(images.clone()).into_data(),
+            "{spec:?}"
+        );
+    }
+}
+
+#[test]
+fn train_writes_artifacts_and_eval_reproduces_the_accuracy() {
+    let run_dir = tempfile::tempdir().unwrap();
+    let mut config = config("kind = \"cnn\"\npreset = \"lenet\"", 2);
+    config.train.limit = Some(300);
+    let summary = dispatch(
+        BackendChoice::Ndarray,
+        TrainJob {
+            config,
+            backend: BackendChoice::Ndarray,
+            data_dir: Some(fixture_dir()),
+            run_dir: run_dir.path().to_path_buf(),
+            dashboard: false,
+            resume: false,
+        },
+    )
+    .unwrap()
+    .unwrap();
+    for file in ["config.json", "model.mpk", "metrics.jsonl", "summary.json"] {
+        assert!(run_dir.path().join(file).is_file(), "{file}");
+    }
+    let saved: RunSummary =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(saved.epochs, 2);
+    assert_eq!(saved.backend, "ndarray");
+    assert_eq!(saved.parameters, summary.parameters);
+    assert!(saved.test_accuracy > 30.0, "two epochs on 300 images beat chance: {}", saved.test_accuracy);
+
+    let eval = dispatch(
+        BackendChoice::Ndarray,
+        EvalJob {
+            run_dir: run_dir.path().to_path_buf(),
+            data_dir: Some(fixture_dir()),
+        },
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(eval.accuracy, saved.test_accuracy);
+
+    // The first test fixture image, drawn dark on light in RGBA as a user would.
+    let test = Digits::load_dir(&fixture_dir(), Split::Test).unwrap();
+    let png = run_dir.path().join("digit.png");
+    image::RgbaImage::from_fn(56, 56, |x, y| {
+        let v = test.image(0)[(y / 2 * 28 + x / 2) as usize];
+        image::Rgba([255 - v, 255 - v, 255 - v, 255])
+    })
+    .save(&png)
+    .unwrap();
+    let predictions = dispatch(
+        BackendChoice::Ndarray,
+        PredictJob {
+            run_dir: run_dir.path().to_path_buf(),
+            images: vec![png],
+        },
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(predictions[0].top.len(), 3);
+    let total: f32 = predictions[0].top.iter().map(|t| t.1).sum();
+    assert!(total > 0.0 && total <= 1.0001);
+}
+
+#[test]
+fn predict_refuses_a_file_that_is_not_an_image() {
+    let run_dir = tempfile::tempdir().unwrap();
+    let config = config("kind = \"softmax\"", 1);
+    std::fs::write(run_dir.path().join("config.json"), serde_json::to_string(&config).unwrap()).unwrap();
+    let device = Default::default();
+    build_net::<NdArray>(&config.model, &device)
+        .save_file(run_dir.path().join("model"), &CompactRecorder::new())
+        .unwrap();
+    let text = run_dir.path().join("note.png");
+    std::fs::write(&text, "not a picture").unwrap();
+    let err = dispatch(
+        BackendChoice::Ndarray,
+        PredictJob {
+            run_dir: run_dir.path().to_path_buf(),
+            images: vec![text.clone()],
+        },
+    )
+    .unwrap()
+    .unwrap_err()
+    .to_string();
+    assert!(err.starts_with(&text.display().to_string()) && err.contains("not an image"), "{err}");
+}

@@ -1,0 +1,169 @@
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use burn::data::dataloader::DataLoader;
+use burn::module::AutodiffModule;
+use burn::optim::Optimizer;
+use burn::record::CompactRecorder;
+use burn::tensor::backend::AutodiffBackend;
+use burn::train::metric::store::{Aggregate, Direction, Split};
+use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
+use burn::train::renderer::{
+    EvaluationName, EvaluationProgress, MetricState, MetricsRenderer, MetricsRendererEvaluation,
+    MetricsRendererTraining, ProgressType, TrainingProgress,
+};
+use burn::train::{
+    ClassificationOutput, InferenceStep, Learner, MetricEarlyStoppingStrategy, StoppingCondition,
+    SupervisedTraining, TrainStep,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::logger::{EpochLog, EpochMetrics};
+use crate::optimizer::{OptimizerChoice, OptimizerConfig};
+use crate::schedule::LrSchedule;
+
+/// How to train: everything burn-train's `Learner` needs beyond the model
+/// and the data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitConfig {
+    pub epochs: usize,
+    pub optimizer: OptimizerConfig,
+    pub schedule: LrSchedule,
+    /// Stop when the validation loss has not improved for this many epochs.
+    pub patience: Option<usize>,
+    /// Show burn-train's terminal dashboard instead of a line per epoch.
+    pub dashboard: bool,
+    /// Resume from the checkpoint written at the end of this epoch.
+    pub resume_from: Option<usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    #[error("epochs must be at least 1")]
+    NoEpochs,
+    #[error("learning rate {0} must be a positive number")]
+    BadLearningRate(f64),
+}
+
+/// The trained (inference) model and the per-epoch figures.
+pub struct FitResult<M> {
+    pub model: M,
+    pub epochs: Vec<EpochMetrics>,
+}
+
+/// Trains `model` with burn-train's `Learner`: accuracy, loss and learning
+/// rate metrics, a checkpoint each epoch under `dir/checkpoint`, early
+/// stopping on the validation loss, and `dir/metrics.jsonl`.
+pub fn fit<B, M>(
+    model: M,
+    config: &FitConfig,
+    train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>>,
+    valid: Arc<dyn DataLoader<B::InnerBackend, <M::InnerModule as InferenceStep>::Input>>,
+    dir: &Path,
+) -> Result<FitResult<M::InnerModule>, FitError>
+where
+    B: AutodiffBackend,
+    M: TrainStep<Output = ClassificationOutput<B>> + AutodiffModule<B> + Display + 'static,
+    M::InnerModule: InferenceStep<Output = ClassificationOutput<B::InnerBackend>>,
+{
+    if config.epochs == 0 {
+        return Err(FitError::NoEpochs);
+    }
+    let lr = config.schedule.initial();
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err(FitError::BadLearningRate(lr));
+    }
+    let o = &config.optimizer;
+    let run = Run {
+        config,
+        dir: dir.to_path_buf(),
+    };
+    Ok(match o.kind {
+        OptimizerChoice::Sgd | OptimizerChoice::Momentum => {
+            run.launch(model, o.sgd().init(), train, valid)
+        }
+        OptimizerChoice::AdaGrad => run.launch(model, o.ada_grad().init(), train, valid),
+        OptimizerChoice::RmsProp => run.launch(model, o.rms_prop().init(), train, valid),
+        OptimizerChoice::Adam => run.launch(model, o.adam().init(), train, valid),
+        OptimizerChoice::AdamW => run.launch(model, o.adam_w().init(), train, valid),
+    })
+}
+
+struct Run<'a> {
+    config: &'a FitConfig,
+    dir: PathBuf,
+}
+
+impl Run<'_> {
+    fn launch<B, M, O>(
+        &self,
+        model: M,
+        optimizer: O,
+        train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>>,
+        valid: Arc<dyn DataLoader<B::InnerBackend, <M::InnerModule as InferenceStep>::Input>>,
+    ) -> FitResult<M::InnerModule>
+    where
+        B: AutodiffBackend,
+        M: TrainStep<Output = ClassificationOutput<B>> + AutodiffModule<B> + Display + 'static,
+        M::InnerModule: InferenceStep<Output = ClassificationOutput<B::InnerBackend>>,
+        O: Optimizer<M, B> + 'static,
+    {
+        let config = self.config;
+        let log = EpochLog::new(
+            Some(self.dir.join("metrics.jsonl")),
+            !config.dashboard,
+            config.epochs,
+        );
+        let epochs = log.handle();
+        let mut training = SupervisedTraining::new(&self.dir, train, valid)
+            .metrics((AccuracyMetric::new(), LossMetric::new()))
+            .metric_train_numeric(LearningRateMetric::new())
+            .with_metric_logger(log)
+            .with_file_checkpointer(CompactRecorder::new())
+            .num_epochs(config.epochs);
+        if let Some(n_epochs) = config.patience {
+            training = training.early_stopping(MetricEarlyStoppingStrategy::new(
+                &LossMetric::<B>::new(),
+                Aggregate::Mean,
+                Direction::Lowest,
+                Split::Valid,
+                StoppingCondition::NoImprovementSince { n_epochs },
+            ));
+        }
+        if let Some(epoch) = config.resume_from {
+            training = training.checkpoint(epoch);
+        }
+        if !config.dashboard {
+            training = training.renderer(Quiet);
+        }
+        let result = training.launch(Learner::new(model, optimizer, config.schedule.scheduler()));
+        let mut renderer = result.renderer;
+        renderer.manual_close();
+        let epochs = epochs.lock().map(|e| e.clone()).unwrap_or_default();
+        FitResult {
+            model: result.model,
+            epochs,
+        }
+    }
+}
+
+/// Renders nothing: without a terminal, [`EpochLog`] prints one line an epoch.
+struct Quiet;
+
+impl MetricsRendererTraining for Quiet {
+    fn update_train(&mut self, _: MetricState) {}
+    fn update_valid(&mut self, _: MetricState) {}
+    fn render_train(&mut self, _: TrainingProgress, _: Vec<ProgressType>) {}
+    fn render_valid(&mut self, _: TrainingProgress, _: Vec<ProgressType>) {}
+}
+
+impl MetricsRendererEvaluation for Quiet {
+    fn update_test(&mut self, _: EvaluationName, _: MetricState) {}
+    fn render_test(&mut self, _: EvaluationProgress, _: Vec<ProgressType>) {}
+}
+
+impl MetricsRenderer for Quiet {
+    fn manual_close(&mut self) {}
+    fn register_metric(&mut self, _: burn::train::metric::MetricDefinition) {}
+}

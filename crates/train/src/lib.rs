@@ -1,0 +1,17 @@
+//! Training plumbing written once for every model: the full-batch descent of
+//! the small lessons, the classification step, optimizer and learning-rate
+//! choices, and the wiring into burn-train's `Learner`.
+
+mod descent;
+mod learner;
+mod logger;
+mod optimizer;
+mod schedule;
+mod step;
+
+pub use descent::full_batch_descent;
+pub use learner::{fit, FitConfig, FitError, FitResult};
+pub use logger::{EpochLog, EpochMetrics};
+pub use optimizer::{OptimizerChoice, OptimizerConfig};
+pub use schedule::LrSchedule;
+pub use step::classification_output;

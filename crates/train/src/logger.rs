@@ -1,0 +1,163 @@
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use burn::train::logger::MetricLogger;
+use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
+use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
+use serde::{Deserialize, Serialize};
+
+/// One epoch's figures, as written to `metrics.jsonl`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub valid_loss: f64,
+    pub valid_accuracy: f64,
+    pub lr: f64,
+    pub seconds: f64,
+}
+
+/// A burn-train metric logger that keeps each epoch's means in memory,
+/// appends them to a JSON-lines file, and (without the dashboard) prints a
+/// line per epoch. It also answers the early-stopping strategy's queries.
+pub struct EpochLog {
+    names: HashMap<MetricId, String>,
+    entries: HashMap<(String, String, usize), Vec<NumericEntry>>,
+    epochs: Arc<Mutex<Vec<EpochMetrics>>>,
+    file: Option<PathBuf>,
+    print: bool,
+    total_epochs: usize,
+    started: Option<Instant>,
+}
+
+impl EpochLog {
+    pub fn new(file: Option<PathBuf>, print: bool, total_epochs: usize) -> Self {
+        Self {
+            names: HashMap::new(),
+            entries: HashMap::new(),
+            epochs: Arc::default(),
+            file,
+            print,
+            total_epochs,
+            started: None,
+        }
+    }
+
+    /// The epochs logged so far, shared with whoever holds the handle.
+    pub fn handle(&self) -> Arc<Mutex<Vec<EpochMetrics>>> {
+        self.epochs.clone()
+    }
+
+    fn mean(&self, split: &str, name: &str, epoch: usize) -> f64 {
+        let Some(values) = self.entries.get(&(split.to_string(), name.to_string(), epoch)) else {
+            return f64::NAN;
+        };
+        let (mut sum, mut count) = (0.0, 0usize);
+        for v in values {
+            match v {
+                NumericEntry::Value(x) => {
+                    sum += x;
+                    count += 1;
+                }
+                NumericEntry::Aggregated {
+                    aggregated_value,
+                    count: n,
+                } => {
+                    sum += aggregated_value * *n as f64;
+                    count += n;
+                }
+            }
+        }
+        if count == 0 {
+            f64::NAN
+        } else {
+            sum / count as f64
+        }
+    }
+}
+
+impl MetricLogger for EpochLog {
+    fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
+        if matches!(split, Split::Train) && self.started.is_none() {
+            self.started = Some(Instant::now());
+        }
+        for numeric in update.entries_numeric {
+            let name = self
+                .names
+                .get(&numeric.entry.metric_id)
+                .cloned()
+                .unwrap_or_default();
+            self.entries
+                .entry((split.to_string(), name, epoch))
+                .or_default()
+                .push(numeric.numeric_entry);
+        }
+    }
+
+    fn read_numeric(
+        &mut self,
+        name: &str,
+        epoch: usize,
+        split: &Split,
+    ) -> Result<Vec<NumericEntry>, String> {
+        Ok(self
+            .entries
+            .get(&(split.to_string(), name.to_string(), epoch))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    fn log_metric_definition(&mut self, definition: MetricDefinition) {
+        self.names.insert(definition.metric_id, definition.name);
+    }
+
+    fn log_epoch_summary(&mut self, summary: EpochSummary) {
+        // An epoch is complete once its validation pass is.
+        if !matches!(summary.split, Split::Valid) {
+            return;
+        }
+        let epoch = summary.epoch_number;
+        let (train, valid) = (Split::Train.to_string(), Split::Valid.to_string());
+        let metrics = EpochMetrics {
+            epoch,
+            train_loss: self.mean(&train, "Loss", epoch),
+            train_accuracy: self.mean(&train, "Accuracy", epoch),
+            valid_loss: self.mean(&valid, "Loss", epoch),
+            valid_accuracy: self.mean(&valid, "Accuracy", epoch),
+            lr: self.mean(&train, "Learning Rate", epoch),
+            seconds: self.started.take().map_or(0.0, |t| t.elapsed().as_secs_f64()),
+        };
+        if self.print {
+            println!(
+                "epoch {epoch:>3}/{}  train loss {:.4} acc {:6.2}%  valid loss {:.4} acc {:6.2}%  lr {:.2e}  {:.1} s",
+                self.total_epochs,
+                metrics.train_loss,
+                metrics.train_accuracy,
+                metrics.valid_loss,
+                metrics.valid_accuracy,
+                metrics.lr,
+                metrics.seconds
+            );
+        }
+        if let Some(path) = &self.file {
+            let line = serde_json::to_string(&metrics).unwrap_or_default();
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut f| writeln!(f, "{line}"));
+            if let Err(err) = written {
+                eprintln!("warning: cannot append to {}: {err}", path.display());
+            }
+        }
+        if let Ok(mut epochs) = self.epochs.lock() {
+            epochs.push(metrics);
+        }
+        // Old epochs are no longer queried by early stopping beyond its window.
+        self.entries.retain(|(_, _, e), _| *e + 8 > epoch);
+    }
+}

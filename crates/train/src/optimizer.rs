@@ -1,0 +1,98 @@
+use burn::grad_clipping::GradientClippingConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdaGradConfig, AdamConfig, AdamWConfig, RmsPropConfig, SgdConfig};
+use serde::{Deserialize, Serialize};
+
+/// The optimizers the lectures compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerChoice {
+    Sgd,
+    Momentum,
+    AdaGrad,
+    RmsProp,
+    Adam,
+    AdamW,
+}
+
+impl OptimizerChoice {
+    pub const NAMES: &'static str = "sgd, momentum, ada_grad, rms_prop, adam, adam_w";
+}
+
+/// An optimizer and its few settings; the learning rate comes from the
+/// schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerConfig {
+    pub kind: OptimizerChoice,
+    /// Momentum coefficient for `momentum` (and RMSProp's).
+    #[serde(default = "default_momentum")]
+    pub momentum: f64,
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Clip gradients to this L2 norm; unset leaves them alone.
+    #[serde(default)]
+    pub clip_norm: Option<f32>,
+}
+
+fn default_momentum() -> f64 {
+    0.9
+}
+
+impl OptimizerConfig {
+    pub fn new(kind: OptimizerChoice) -> Self {
+        Self {
+            kind,
+            momentum: default_momentum(),
+            weight_decay: 0.0,
+            clip_norm: None,
+        }
+    }
+
+    fn decay(&self) -> Option<WeightDecayConfig> {
+        (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32))
+    }
+
+    fn clip(&self) -> Option<GradientClippingConfig> {
+        self.clip_norm.map(GradientClippingConfig::Norm)
+    }
+
+    pub(crate) fn sgd(&self) -> SgdConfig {
+        let momentum = (self.kind == OptimizerChoice::Momentum)
+            .then(|| MomentumConfig::new().with_momentum(self.momentum));
+        SgdConfig::new()
+            .with_momentum(momentum)
+            .with_weight_decay(self.decay())
+            .with_gradient_clipping(self.clip())
+    }
+
+    pub(crate) fn ada_grad(&self) -> AdaGradConfig {
+        AdaGradConfig::new()
+            .with_weight_decay(self.decay())
+            .with_grad_clipping(self.clip())
+    }
+
+    pub(crate) fn rms_prop(&self) -> RmsPropConfig {
+        // Plain RMSProp, as the lectures use it: no momentum term.
+        RmsPropConfig::new()
+            .with_momentum(0.0)
+            .with_weight_decay(self.decay())
+            .with_grad_clipping(self.clip())
+    }
+
+    pub(crate) fn adam(&self) -> AdamConfig {
+        // PyTorch's and TensorFlow's epsilon, for like-for-like comparisons.
+        AdamConfig::new()
+            .with_epsilon(1e-8)
+            .with_weight_decay(self.decay())
+            .with_grad_clipping(self.clip())
+    }
+
+    pub(crate) fn adam_w(&self) -> AdamWConfig {
+        AdamWConfig::new()
+            .with_epsilon(1e-8)
+            .with_weight_decay(self.weight_decay as f32)
+            .with_grad_clipping(self.clip())
+    }
+}

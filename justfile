@@ -1,0 +1,33 @@
+# Recipes for the suite. `just --list` shows them.
+
+backend := "flex"
+
+# Train the main MNIST CNN and print its test accuracy.
+train-mnist backend=backend *args="":
+    cargo run --release -p dlsuite -- train mnist-cnn --backend {{backend}} {{args}}
+
+# Train any experiment in experiments/ (by name).
+train experiment backend=backend *args="":
+    cargo run --release -p dlsuite -- train {{experiment}} --backend {{backend}} {{args}}
+
+# Reload a finished run and measure its test accuracy again.
+eval run backend=backend:
+    cargo run --release -p dlsuite -- eval {{run}} --backend {{backend}}
+
+# Classify picture files with a trained run.
+predict run +images:
+    cargo run --release -p dlsuite -- predict {{run}} {{images}}
+
+# Inspect MNIST and Fashion-MNIST: counts, histograms, pixel stats, load time.
+data:
+    cargo run --release -p dlsuite -- data --dataset mnist
+    cargo run --release -p dlsuite -- data --dataset fashion-mnist
+
+# The test suite (CPU, offline).
+test:
+    cargo test --workspace
+
+# Formatting and lints, as CI would want them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
