@@ -1,6 +1,8 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu,
+};
 use burn::prelude::*;
 
 /// One convolution, then optional batch norm, ReLU, optional 2×2 max-pool
@@ -61,7 +63,10 @@ impl CnnConfig {
     pub fn lenet() -> Self {
         Self::new(
             vec![
-                ConvBlockConfig::new(6).with_kernel(5).with_same_padding(true).with_pool(true),
+                ConvBlockConfig::new(6)
+                    .with_kernel(5)
+                    .with_same_padding(true)
+                    .with_pool(true),
                 ConvBlockConfig::new(16).with_kernel(5).with_pool(true),
             ],
             vec![120, 84],
@@ -189,7 +194,8 @@ impl<B: Backend> Cnn<B> {
         let x = self.blocks.iter().fold(images, |x, b| b.forward(x));
         let x: Tensor<B, 2> = x.flatten(1, 3);
         let x = self.dense.iter().fold(x, |x, layer| {
-            self.dropout.forward(self.activation.forward(layer.forward(x)))
+            self.dropout
+                .forward(self.activation.forward(layer.forward(x)))
         });
         self.output.forward(x)
     }

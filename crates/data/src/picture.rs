@@ -69,9 +69,7 @@ pub fn decode_picture(bytes: &[u8]) -> std::result::Result<[u8; PIXELS], String>
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(512 * 1024 * 1024);
     reader.limits(limits);
-    let image = reader
-        .decode()
-        .map_err(|e| format!("cannot decode: {e}"))?;
+    let image = reader.decode().map_err(|e| format!("cannot decode: {e}"))?;
     // Composite any transparency over white: a transparent background is
     // paper, not ink.
     let rgba = image.to_rgba32f();
@@ -185,7 +183,10 @@ mod tests {
         let rows: Vec<usize> = ink.iter().map(|i| i / SIDE).collect();
         let cols: Vec<usize> = ink.iter().map(|i| i % SIDE).collect();
         // 20 pixels tall, centred.
-        assert_eq!(rows.iter().max().unwrap() - rows.iter().min().unwrap() + 1, 20);
+        assert_eq!(
+            rows.iter().max().unwrap() - rows.iter().min().unwrap() + 1,
+            20
+        );
         let mean_col = cols.iter().sum::<usize>() as f32 / cols.len() as f32;
         assert!((mean_col - 14.0).abs() <= 1.0, "{mean_col}");
         // Corners are background.

@@ -35,7 +35,13 @@ impl<B: Backend> LinearRegression<B> {
 
     /// The weights, one per input.
     pub fn weights(&self) -> Vec<f32> {
-        self.linear.weight.val().into_data().convert::<f32>().to_vec().unwrap_or_default()
+        self.linear
+            .weight
+            .val()
+            .into_data()
+            .convert::<f32>()
+            .to_vec()
+            .unwrap_or_default()
     }
 
     pub fn bias(&self) -> f32 {

@@ -30,7 +30,9 @@ pub fn fit_gradient_descent<B: AutodiffBackend>(
     let flat: Vec<f32> = rows.iter().flatten().copied().collect();
     let x = Tensor::<B, 2>::from_data(TensorData::new(flat, [rows.len(), inputs]), device);
     let y = Tensor::<B, 2>::from_data(TensorData::new(ys.to_vec(), [ys.len(), 1]), device);
-    let model = LinearRegressionConfig::new().with_inputs(inputs).init::<B>(device);
+    let model = LinearRegressionConfig::new()
+        .with_inputs(inputs)
+        .init::<B>(device);
     let mut trace = Vec::new();
     let model = full_batch_descent(
         model,

@@ -11,7 +11,11 @@ fn gradient_descent_finds_the_line() {
     let (model, trace) =
         fit_gradient_descent::<Autodiff<NdArray>>(&rows, &ys, 0.5, 200, 20, &Default::default());
     assert_eq!(trace.len(), 11, "steps 0, 20, ..., 200");
-    assert!((model.weights()[0] - 0.1).abs() < 1e-3, "{:?}", model.weights());
+    assert!(
+        (model.weights()[0] - 0.1).abs() < 1e-3,
+        "{:?}",
+        model.weights()
+    );
     assert!((model.bias() - 0.3).abs() < 1e-3, "{}", model.bias());
     assert!(trace.last().unwrap().loss < trace[0].loss);
 }

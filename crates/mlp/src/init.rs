@@ -1,9 +1,9 @@
+use burn::module::Param;
 use burn::nn::activation::ActivationConfig;
 use burn::nn::LeakyReluConfig;
-use burn::module::Param;
 use burn::nn::{EluConfig, Initializer, Linear, LinearConfig};
-use burn::tensor::Distribution;
 use burn::prelude::*;
+use burn::tensor::Distribution;
 use serde::{Deserialize, Serialize};
 
 /// The hidden-layer non-linearities the lectures compare.
@@ -59,7 +59,12 @@ impl Init {
     }
 
     /// A fully connected layer `fan_in → fan_out` with weights drawn from this scheme.
-    pub fn linear<B: Backend>(self, fan_in: usize, fan_out: usize, device: &B::Device) -> Linear<B> {
+    pub fn linear<B: Backend>(
+        self,
+        fan_in: usize,
+        fan_out: usize,
+        device: &B::Device,
+    ) -> Linear<B> {
         let mut layer = LinearConfig::new(fan_in, fan_out)
             .with_initializer(self.initializer())
             .init(device);

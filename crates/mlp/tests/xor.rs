@@ -22,7 +22,9 @@ fn train_xor(hidden: Vec<usize>) -> Vec<u8> {
         .with_activation(Activation::Tanh)
         .with_init(Init::Xavier)
         .init::<B>(&device);
-    let bce = BinaryCrossEntropyLossConfig::new().with_logits(true).init(&device);
+    let bce = BinaryCrossEntropyLossConfig::new()
+        .with_logits(true)
+        .init(&device);
     let model = full_batch_descent(
         model,
         AdamConfig::new().init(),
@@ -31,7 +33,12 @@ fn train_xor(hidden: Vec<usize>) -> Vec<u8> {
         |m: &Mlp<B>| bce.forward(m.forward(x.clone()), y.clone()),
         |_, _, _| {},
     );
-    let logits: Vec<f32> = model.forward(x).into_data().convert::<f32>().to_vec().unwrap();
+    let logits: Vec<f32> = model
+        .forward(x)
+        .into_data()
+        .convert::<f32>()
+        .to_vec()
+        .unwrap();
     logits.iter().map(|&l| (l > 0.0) as u8).collect()
 }
 

@@ -327,14 +327,25 @@ lr = 0.001
     #[test]
     fn wrong_type_is_named() {
         let msg = err(&GOOD.replace("epochs = 2", "epochs = \"two\""));
-        assert!(msg.contains("epochs") && msg.contains("invalid type"), "{msg}");
+        assert!(
+            msg.contains("epochs") && msg.contains("invalid type"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn bad_values_are_refused_with_the_field() {
         for (from, to, field) in [
-            ("lr = 0.001", "lr = -0.1", "train.lr = -0.1: must be a positive number"),
-            ("lr = 0.001", "lr = 0.0", "train.lr = 0: must be a positive number"),
+            (
+                "lr = 0.001",
+                "lr = -0.1",
+                "train.lr = -0.1: must be a positive number",
+            ),
+            (
+                "lr = 0.001",
+                "lr = 0.0",
+                "train.lr = 0: must be a positive number",
+            ),
             ("batch_size = 100", "batch_size = 0", "train.batch_size = 0"),
             ("epochs = 2", "epochs = 0", "train.epochs = 0"),
             ("hidden = [256, 256]", "hidden = [256, 0]", "model.hidden"),
@@ -358,7 +369,10 @@ lr = 0.001
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "toml") {
                 let c = RunConfig::from_toml(&path).unwrap();
-                assert_eq!(Some(c.name.as_str()), path.file_stem().and_then(|s| s.to_str()));
+                assert_eq!(
+                    Some(c.name.as_str()),
+                    path.file_stem().and_then(|s| s.to_str())
+                );
                 seen += 1;
             }
         }

@@ -70,8 +70,15 @@ impl OnBackend for PredictJob {
         let mut out = Vec::new();
         for path in &self.images {
             let pixels = load_picture(path)?;
-            let probs = softmax(net.forward(batcher.images::<B::InnerBackend>(&pixels, &device)), 1);
-            let probs: Vec<f32> = probs.into_data().convert::<f32>().to_vec().unwrap_or_default();
+            let probs = softmax(
+                net.forward(batcher.images::<B::InnerBackend>(&pixels, &device)),
+                1,
+            );
+            let probs: Vec<f32> = probs
+                .into_data()
+                .convert::<f32>()
+                .to_vec()
+                .unwrap_or_default();
             let mut ranked: Vec<(usize, f32)> = probs.into_iter().enumerate().collect();
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
             ranked.truncate(3);
@@ -122,7 +129,13 @@ pub fn print_summary<B: Backend, M: Module<B>>(title: &str, model: &M) -> usize 
     let mut counter = Counter::default();
     model.visit(&mut counter);
     println!("{title}");
-    let width = counter.layers.iter().map(|(n, _)| n.len()).max().unwrap_or(5).max(5);
+    let width = counter
+        .layers
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     for (name, count) in &counter.layers {
         println!("  {name:<width$}  {count:>10}");
     }

@@ -25,13 +25,20 @@ pub fn inspect(kind: Kind, dir: Option<PathBuf>) -> anyhow::Result<()> {
             s.count,
             seconds
         );
-        println!("  pixel mean {:.5}, std {:.5} (scaled to [0, 1])", s.mean, s.std);
+        println!(
+            "  pixel mean {:.5}, std {:.5} (scaled to [0, 1])",
+            s.mean, s.std
+        );
         let names = kind.class_names();
         for (class, count) in s.histogram.iter().enumerate() {
             println!("  class {class} {:<12} {count:>6}", names[class]);
         }
         if !digits.is_empty() {
-            println!("  image 0, label {} ({}):", digits.label(0), names[digits.label(0) as usize]);
+            println!(
+                "  image 0, label {} ({}):",
+                digits.label(0),
+                names[digits.label(0) as usize]
+            );
             for line in ascii_art(&digits, 0).lines() {
                 println!("  |{line}|");
             }

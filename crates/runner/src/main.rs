@@ -1,10 +1,10 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use burn::backend::NdArray;
 use clap::{Parser, Subcommand};
 use dlsuite::backend::{dispatch, BackendChoice};
 use dlsuite::config::RunConfig;
-use burn::backend::NdArray;
 use dlsuite::inference::{default_run_dir, print_summary, EvalJob, PredictJob};
 use dlsuite::run::{build_net, describe, TrainJob};
 use dlsuite_data::Kind;
@@ -180,7 +180,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_experiment(&experiment)?;
             let device = Default::default();
             let net = build_net::<NdArray>(&config.model, &device);
-            print_summary(&format!("{} ({})", config.name, describe(&config.model)), &net);
+            print_summary(
+                &format!("{} ({})", config.name, describe(&config.model)),
+                &net,
+            );
             Ok(())
         }
         Command::Data { dataset, data_dir } => dlsuite::inspect::inspect(dataset.kind(), data_dir),

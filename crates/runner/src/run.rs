@@ -11,11 +11,10 @@ use burn::data::dataset::Dataset;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
-use burn::record::CompactRecorder;
 use burn::tensor::backend::AutodiffBackend;
 use dlsuite_data::{DigitSet, Digits, ImageBatcher, Kind, Locator};
 use dlsuite_logistic::LogisticRegressionConfig;
-use dlsuite_train::{fit, EpochMetrics, FitConfig};
+use dlsuite_train::{fit, EpochMetrics, FitConfig, Recorder};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{git_revision, write_json};
@@ -47,7 +46,12 @@ pub struct Evaluation {
 }
 
 /// Runs `net` over every image of `digits`, 1,000 at a time.
-pub fn evaluate<B: Backend>(net: &Net<B>, digits: &Digits, kind: Kind, device: &B::Device) -> Evaluation {
+pub fn evaluate<B: Backend>(
+    net: &Net<B>,
+    digits: &Digits,
+    kind: Kind,
+    device: &B::Device,
+) -> Evaluation {
     let batcher = ImageBatcher::grid(kind.normalization());
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let (mut correct, mut loss_sum) = (0usize, 0.0f64);
@@ -56,10 +60,17 @@ pub fn evaluate<B: Backend>(net: &Net<B>, digits: &Digits, kind: Kind, device: &
     for start in (0..digits.len()).step_by(chunk) {
         let end = (start + chunk).min(digits.len());
         let images = batcher.images::<B>(&digits.pixels()[start * 784..end * 784], device);
-        let labels: Vec<i64> = digits.labels()[start..end].iter().map(|&l| l as i64).collect();
-        let targets = Tensor::<B, 1, Int>::from_data(TensorData::new(labels.clone(), [end - start]), device);
+        let labels: Vec<i64> = digits.labels()[start..end]
+            .iter()
+            .map(|&l| l as i64)
+            .collect();
+        let targets =
+            Tensor::<B, 1, Int>::from_data(TensorData::new(labels.clone(), [end - start]), device);
         let logits = net.forward(images);
-        let loss: f64 = loss_fn.forward(logits.clone(), targets).into_scalar().elem();
+        let loss: f64 = loss_fn
+            .forward(logits.clone(), targets)
+            .into_scalar()
+            .elem();
         loss_sum += loss * (end - start) as f64;
         let predicted: Vec<i64> = logits
             .argmax(1)
@@ -67,7 +78,11 @@ pub fn evaluate<B: Backend>(net: &Net<B>, digits: &Digits, kind: Kind, device: &
             .convert::<i64>()
             .to_vec()
             .unwrap_or_default();
-        correct += predicted.iter().zip(&labels).filter(|(p, l)| p == l).count();
+        correct += predicted
+            .iter()
+            .zip(&labels)
+            .filter(|(p, l)| p == l)
+            .count();
         predictions.extend(predicted.iter().map(|&p| p as u8));
     }
     let n = digits.len().max(1) as f64;
@@ -117,7 +132,8 @@ impl OnBackend for TrainJob {
         let load_started = Instant::now();
         let (train_digits, test_digits) = Locator::new(kind, self.data_dir.clone()).load()?;
         let load_seconds = load_started.elapsed().as_secs_f64();
-        let (mut train_set, valid_set) = DigitSet::new(Arc::new(train_digits)).split_last(t.validation)?;
+        let (mut train_set, valid_set) =
+            DigitSet::new(Arc::new(train_digits)).split_last(t.validation)?;
         if let Some(limit) = t.limit {
             train_set = train_set.take(limit);
         }
@@ -135,7 +151,11 @@ impl OnBackend for TrainJob {
 
         prepare_run_dir(&self.run_dir, self.resume)?;
         write_json(&self.run_dir.join("config.json"), config)?;
-        let resume_from = if self.resume { last_checkpoint(&self.run_dir) } else { None };
+        let resume_from = if self.resume {
+            last_checkpoint(&self.run_dir)
+        } else {
+            None
+        };
         if let Some(epoch) = resume_from {
             println!("resuming after epoch {epoch}");
         }
@@ -170,7 +190,7 @@ impl OnBackend for TrainJob {
         let tmp = self.run_dir.join(".model-tmp");
         model
             .clone()
-            .save_file(&tmp, &CompactRecorder::new())
+            .save_file(&tmp, &Recorder::new())
             .context("saving the trained model")?;
         std::fs::rename(tmp.with_extension("mpk"), self.run_dir.join("model.mpk"))
             .context("saving the trained model")?;
@@ -215,7 +235,9 @@ fn mean_seconds(epochs: &[EpochMetrics]) -> f64 {
 pub fn describe(spec: &ModelSpec) -> String {
     match spec {
         ModelSpec::Softmax => "softmax regression".into(),
-        ModelSpec::Mlp { hidden, activation, .. } => format!("MLP {hidden:?} {activation:?}"),
+        ModelSpec::Mlp {
+            hidden, activation, ..
+        } => format!("MLP {hidden:?} {activation:?}"),
         ModelSpec::Cnn { preset } => format!("CNN {preset:?}"),
     }
 }
@@ -249,25 +271,37 @@ pub fn last_checkpoint(dir: &Path) -> Option<usize> {
         .collect();
     epochs.sort_unstable();
     epochs.into_iter().rev().find(|e| {
-        ["optim", "scheduler"]
-            .iter()
-            .all(|p| dir.join("checkpoint").join(format!("{p}-{e}.mpk")).is_file())
+        ["optim", "scheduler"].iter().all(|p| {
+            dir.join("checkpoint")
+                .join(format!("{p}-{e}.mpk"))
+                .is_file()
+        })
     })
 }
 
 /// Loads a run's trained model for inference.
-pub fn load_run<B: Backend>(run_dir: &Path, device: &B::Device) -> anyhow::Result<(RunConfig, Net<B>)> {
+pub fn load_run<B: Backend>(
+    run_dir: &Path,
+    device: &B::Device,
+) -> anyhow::Result<(RunConfig, Net<B>)> {
     let config_path = run_dir.join("config.json");
-    let text = std::fs::read_to_string(&config_path)
-        .with_context(|| format!("{}: cannot read (is this a run folder?)", config_path.display()))?;
+    let text = std::fs::read_to_string(&config_path).with_context(|| {
+        format!(
+            "{}: cannot read (is this a run folder?)",
+            config_path.display()
+        )
+    })?;
     let config: RunConfig = serde_json::from_str(&text)
         .with_context(|| format!("{}: not a valid run config", config_path.display()))?;
     let model_path = run_dir.join("model.mpk");
     if !model_path.is_file() {
-        anyhow::bail!("{}: no trained model (did the run finish?)", model_path.display());
+        anyhow::bail!(
+            "{}: no trained model (did the run finish?)",
+            model_path.display()
+        );
     }
     let net = build_net::<B>(&config.model, device)
-        .load_file(&model_path, &CompactRecorder::new(), device)
+        .load_file(&model_path, &Recorder::new(), device)
         .map_err(|e| anyhow::anyhow!("{}: cannot load: {e}", model_path.display()))?;
     Ok((config, net))
 }

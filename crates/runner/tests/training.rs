@@ -7,14 +7,13 @@ use burn::backend::{Autodiff, NdArray};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::module::Module;
 use burn::prelude::*;
-use burn::record::CompactRecorder;
 use dlsuite::backend::{dispatch, BackendChoice};
 use dlsuite::config::{CnnPreset, ModelSpec, RunConfig};
 use dlsuite::inference::{EvalJob, PredictJob};
 use dlsuite::net::Net;
 use dlsuite::run::{build_net, evaluate, RunSummary, TrainJob};
 use dlsuite_data::{DigitSet, Digits, ImageBatcher, Kind, Split};
-use dlsuite_train::{fit, FitConfig, LrSchedule, OptimizerChoice, OptimizerConfig};
+use dlsuite_train::{fit, FitConfig, LrSchedule, OptimizerChoice, OptimizerConfig, Recorder};
 
 type B = Autodiff<NdArray>;
 
@@ -43,7 +42,9 @@ fn mlp_overfits_a_tiny_subset_through_the_learner() {
         .batch_size(20)
         .shuffle(1)
         .build(subset.clone());
-    let valid = DataLoaderBuilder::new(batcher).batch_size(100).build(subset);
+    let valid = DataLoaderBuilder::new(batcher)
+        .batch_size(100)
+        .build(subset);
     let spec = config("kind = \"mlp\"\nhidden = [128]", 1).model;
     let net: Net<B> = build_net(&spec, &device);
     let dir = tempfile::tempdir().unwrap();
@@ -58,7 +59,11 @@ fn mlp_overfits_a_tiny_subset_through_the_learner() {
     let result = fit(net, &fit_config, train, valid, dir.path()).unwrap();
     assert_eq!(result.epochs.len(), 30);
     assert!(result.epochs[29].train_loss < result.epochs[0].train_loss / 10.0);
-    let first_100 = Digits::new(digits.pixels()[..100 * 784].to_vec(), digits.labels()[..100].to_vec()).unwrap();
+    let first_100 = Digits::new(
+        digits.pixels()[..100 * 784].to_vec(),
+        digits.labels()[..100].to_vec(),
+    )
+    .unwrap();
     let eval = evaluate(&result.model, &first_100, Kind::Mnist, &device);
     assert_eq!(eval.accuracy, 100.0, "the net memorises 100 images");
     let lines = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
@@ -68,7 +73,8 @@ fn mlp_overfits_a_tiny_subset_through_the_learner() {
 #[test]
 fn save_then_load_gives_identical_outputs_for_every_family() {
     let device = Default::default();
-    let images = Tensor::<NdArray, 4>::random([3, 1, 28, 28], burn::tensor::Distribution::Default, &device);
+    let images =
+        Tensor::<NdArray, 4>::random([3, 1, 28, 28], burn::tensor::Distribution::Default, &device);
     for spec in [
         ModelSpec::Softmax,
         config("kind = \"mlp\"\nhidden = [32, 16]\ndropout = 0.2", 1).model,
@@ -79,23 +85,28 @@ fn save_then_load_gives_identical_outputs_for_every_family() {
             preset: CnnPreset::Deep,
         },
     ] {
-        NdArray::seed(&device, 1);
+        <NdArray as Backend>::seed(&device, 1);
         let net: Net<NdArray> = build_net(&spec, &device);
+        // Parameters are initialised lazily, on first use: use them before
+        // saving so that the saved copy and `net` hold the same values.
+        let expected = net.forward(images.clone()).into_data();
         let dir = tempfile::tempdir().unwrap();
-        net.clone().save_file(dir.path().join("m"), &CompactRecorder::new()).unwrap();
-        NdArray::seed(&device, 2);
+        net.clone()
+            .save_file(dir.path().join("m"), &Recorder::new())
+            .unwrap();
+        <NdArray as Backend>::seed(&device, 2);
         let fresh: Net<NdArray> = build_net(&spec, &device);
         assert_ne!(
             fresh.forward(images.clone()).into_data(),
-            net.forward(images.clone()).into_data(),
+            expected,
             "a different seed gives a different net ({spec:?})"
         );
         let loaded = fresh
-            .load_file(dir.path().join("m.mpk"), &CompactRecorder::new(), &device)
+            .load_file(dir.path().join("m.mpk"), &Recorder::new(), &device)
             .unwrap();
         assert_eq!(
             loaded.forward(images.clone()).into_data(),
-            net.forward(images.clone()).into_data(),
+            expected,
             "{spec:?}"
         );
     }
@@ -122,12 +133,18 @@ fn train_writes_artifacts_and_eval_reproduces_the_accuracy() {
     for file in ["config.json", "model.mpk", "metrics.jsonl", "summary.json"] {
         assert!(run_dir.path().join(file).is_file(), "{file}");
     }
-    let saved: RunSummary =
-        serde_json::from_str(&std::fs::read_to_string(run_dir.path().join("summary.json")).unwrap()).unwrap();
+    let saved: RunSummary = serde_json::from_str(
+        &std::fs::read_to_string(run_dir.path().join("summary.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(saved.epochs, 2);
     assert_eq!(saved.backend, "ndarray");
     assert_eq!(saved.parameters, summary.parameters);
-    assert!(saved.test_accuracy > 30.0, "two epochs on 300 images beat chance: {}", saved.test_accuracy);
+    assert!(
+        saved.test_accuracy > 30.0,
+        "two epochs on 300 images beat chance: {}",
+        saved.test_accuracy
+    );
 
     let eval = dispatch(
         BackendChoice::Ndarray,
@@ -167,10 +184,14 @@ fn train_writes_artifacts_and_eval_reproduces_the_accuracy() {
 fn predict_refuses_a_file_that_is_not_an_image() {
     let run_dir = tempfile::tempdir().unwrap();
     let config = config("kind = \"softmax\"", 1);
-    std::fs::write(run_dir.path().join("config.json"), serde_json::to_string(&config).unwrap()).unwrap();
+    std::fs::write(
+        run_dir.path().join("config.json"),
+        serde_json::to_string(&config).unwrap(),
+    )
+    .unwrap();
     let device = Default::default();
     build_net::<NdArray>(&config.model, &device)
-        .save_file(run_dir.path().join("model"), &CompactRecorder::new())
+        .save_file(run_dir.path().join("model"), &Recorder::new())
         .unwrap();
     let text = run_dir.path().join("note.png");
     std::fs::write(&text, "not a picture").unwrap();
@@ -184,5 +205,8 @@ fn predict_refuses_a_file_that_is_not_an_image() {
     .unwrap()
     .unwrap_err()
     .to_string();
-    assert!(err.starts_with(&text.display().to_string()) && err.contains("not an image"), "{err}");
+    assert!(
+        err.starts_with(&text.display().to_string()) && err.contains("not an image"),
+        "{err}"
+    );
 }

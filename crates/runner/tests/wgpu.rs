@@ -29,8 +29,15 @@ fn net_trains_a_few_steps_on_wgpu() {
         batch_norm: false,
     };
     let net: Net<B> = build_net(&spec, &device);
-    let images = Tensor::<B, 4>::random([16, 1, 28, 28], burn::tensor::Distribution::Default, &device);
-    let targets = Tensor::<B, 1, Int>::from_data(TensorData::new((0..16i64).map(|i| i % 10).collect::<Vec<_>>(), [16]), &device);
+    let images = Tensor::<B, 4>::random(
+        [16, 1, 28, 28],
+        burn::tensor::Distribution::Default,
+        &device,
+    );
+    let targets = Tensor::<B, 1, Int>::from_data(
+        TensorData::new((0..16i64).map(|i| i % 10).collect::<Vec<_>>(), [16]),
+        &device,
+    );
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let mut losses = Vec::new();
     full_batch_descent(

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use burn::data::dataloader::DataLoader;
 use burn::module::AutodiffModule;
 use burn::optim::Optimizer;
-use burn::record::CompactRecorder;
 use burn::tensor::backend::AutodiffBackend;
 use burn::train::metric::store::{Aggregate, Direction, Split};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
@@ -120,7 +119,7 @@ impl Run<'_> {
             .metrics((AccuracyMetric::new(), LossMetric::new()))
             .metric_train_numeric(LearningRateMetric::new())
             .with_metric_logger(log)
-            .with_file_checkpointer(CompactRecorder::new())
+            .with_file_checkpointer(crate::Recorder::new())
             .num_epochs(config.epochs);
         if let Some(n_epochs) = config.patience {
             training = training.early_stopping(MetricEarlyStoppingStrategy::new(

@@ -15,3 +15,7 @@ pub use logger::{EpochLog, EpochMetrics};
 pub use optimizer::{OptimizerChoice, OptimizerConfig};
 pub use schedule::LrSchedule;
 pub use step::classification_output;
+
+/// How models and checkpoints are saved: MessagePack at full precision, so a
+/// reloaded model computes exactly what the trained one did.
+pub type Recorder = burn::record::NamedMpkFileRecorder<burn::record::FullPrecisionSettings>;

@@ -53,7 +53,10 @@ impl EpochLog {
     }
 
     fn mean(&self, split: &str, name: &str, epoch: usize) -> f64 {
-        let Some(values) = self.entries.get(&(split.to_string(), name.to_string(), epoch)) else {
+        let Some(values) = self
+            .entries
+            .get(&(split.to_string(), name.to_string(), epoch))
+        else {
             return f64::NAN;
         };
         let (mut sum, mut count) = (0.0, 0usize);
@@ -129,7 +132,10 @@ impl MetricLogger for EpochLog {
             valid_loss: self.mean(&valid, "Loss", epoch),
             valid_accuracy: self.mean(&valid, "Accuracy", epoch),
             lr: self.mean(&train, "Learning Rate", epoch),
-            seconds: self.started.take().map_or(0.0, |t| t.elapsed().as_secs_f64()),
+            seconds: self
+                .started
+                .take()
+                .map_or(0.0, |t| t.elapsed().as_secs_f64()),
         };
         if self.print {
             println!(

@@ -8,11 +8,21 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LrSchedule {
-    Constant { lr: f64 },
+    Constant {
+        lr: f64,
+    },
     /// Multiply by `gamma` every `every` steps.
-    Step { lr: f64, gamma: f64, every: usize },
+    Step {
+        lr: f64,
+        gamma: f64,
+        every: usize,
+    },
     /// Cosine decay from `lr` to `min_lr` over `steps` steps, then flat.
-    Cosine { lr: f64, min_lr: f64, steps: usize },
+    Cosine {
+        lr: f64,
+        min_lr: f64,
+        steps: usize,
+    },
 }
 
 impl LrSchedule {
@@ -82,7 +92,10 @@ mod tests {
             gamma: 0.5,
             every: 10,
         };
-        assert_eq!((step.at(0), step.at(9), step.at(10), step.at(25)), (1.0, 1.0, 0.5, 0.25));
+        assert_eq!(
+            (step.at(0), step.at(9), step.at(10), step.at(25)),
+            (1.0, 1.0, 0.5, 0.25)
+        );
         let cos = LrSchedule::Cosine {
             lr: 1.0,
             min_lr: 0.0,
