@@ -19,9 +19,8 @@ predict run +images:
     cargo run --release -p dlsuite -- predict {{run}} {{images}}
 
 # Inspect MNIST and Fashion-MNIST: counts, histograms, pixel stats, load time.
-data:
-    cargo run --release -p dlsuite -- data --dataset mnist
-    cargo run --release -p dlsuite -- data --dataset fashion-mnist
+data *args="":
+    cargo run --release -p dlsuite -- data {{args}}
 
 # The test suite (CPU, offline).
 test:

@@ -63,11 +63,11 @@ pub fn normal_equation(rows: &[Vec<f64>], ys: &[f64]) -> Option<(Vec<f64>, f64)>
     let mut a = vec![vec![0.0; n + 1]; n];
     for (row, &y) in rows.iter().zip(ys) {
         let x: Vec<f64> = row.iter().copied().chain(std::iter::once(1.0)).collect();
-        for i in 0..n {
-            for j in 0..n {
-                a[i][j] += x[i] * x[j];
+        for (row, &xi) in a.iter_mut().zip(&x) {
+            for (cell, &xj) in row.iter_mut().zip(&x) {
+                *cell += xi * xj;
             }
-            a[i][n] += x[i] * y;
+            row[n] += xi * y;
         }
     }
     for col in 0..n {
@@ -76,16 +76,21 @@ pub fn normal_equation(rows: &[Vec<f64>], ys: &[f64]) -> Option<(Vec<f64>, f64)>
             return None;
         }
         a.swap(col, pivot);
-        for r in 0..n {
+        let pivot_row = a[col].clone();
+        for (r, row) in a.iter_mut().enumerate() {
             if r != col {
-                let f = a[r][col] / a[col][col];
-                for c in col..=n {
-                    a[r][c] -= f * a[col][c];
+                let f = row[col] / pivot_row[col];
+                for (cell, &p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                    *cell -= f * p;
                 }
             }
         }
     }
-    let theta: Vec<f64> = (0..n).map(|i| a[i][n] / a[i][i]).collect();
+    let theta: Vec<f64> = a
+        .iter()
+        .enumerate()
+        .map(|(i, row)| row[n] / row[i])
+        .collect();
     Some((theta[..n - 1].to_vec(), theta[n - 1]))
 }
 

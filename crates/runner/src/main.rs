@@ -71,26 +71,22 @@ enum Command {
     Summary { experiment: String },
     /// Print counts, class histogram, pixel statistics and a sample of a dataset.
     Data {
-        #[arg(long, value_enum, default_value = "mnist")]
+        #[arg(long, value_enum, default_value = "all")]
         dataset: DatasetArg,
+        /// Folder holding MNIST's four IDX files.
         #[arg(long)]
-        data_dir: Option<PathBuf>,
+        mnist_dir: Option<PathBuf>,
+        /// Folder holding Fashion-MNIST's four IDX files.
+        #[arg(long)]
+        fashion_dir: Option<PathBuf>,
     },
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum DatasetArg {
+    All,
     Mnist,
     FashionMnist,
-}
-
-impl DatasetArg {
-    fn kind(self) -> Kind {
-        match self {
-            DatasetArg::Mnist => Kind::Mnist,
-            DatasetArg::FashionMnist => Kind::FashionMnist,
-        }
-    }
 }
 
 /// `NAME` means `experiments/NAME.toml`; anything with a slash or `.toml`
@@ -186,7 +182,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Data { dataset, data_dir } => dlsuite::inspect::inspect(dataset.kind(), data_dir),
+        Command::Data {
+            dataset,
+            mnist_dir,
+            fashion_dir,
+        } => {
+            if dataset != DatasetArg::FashionMnist {
+                dlsuite::inspect::inspect(Kind::Mnist, mnist_dir)?;
+            }
+            if dataset != DatasetArg::Mnist {
+                dlsuite::inspect::inspect(Kind::FashionMnist, fashion_dir)?;
+            }
+            Ok(())
+        }
     }
 }
 
