@@ -45,7 +45,11 @@ pub struct Evaluation {
     pub predictions: Vec<u8>,
 }
 
-/// Runs `net` over every image of `digits`, 1,000 at a time.
+/// Images per forward pass when evaluating. Software Vulkan (lavapipe) caps
+/// buffers at 128 MiB, which a convolution over 1,000 images exceeds.
+pub const EVAL_BATCH: usize = 250;
+
+/// Runs `net` over every image of `digits`, [`EVAL_BATCH`] at a time.
 pub fn evaluate<B: Backend>(
     net: &Net<B>,
     digits: &Digits,
@@ -56,7 +60,7 @@ pub fn evaluate<B: Backend>(
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let (mut correct, mut loss_sum) = (0usize, 0.0f64);
     let mut predictions = Vec::with_capacity(digits.len());
-    let chunk = 1000;
+    let chunk = EVAL_BATCH;
     for start in (0..digits.len()).step_by(chunk) {
         let end = (start + chunk).min(digits.len());
         let images = batcher.images::<B>(&digits.pixels()[start * 784..end * 784], device);
@@ -172,7 +176,7 @@ impl OnBackend for TrainJob {
             .set_device(device.clone())
             .build(train_set);
         let valid_loader = DataLoaderBuilder::new(batcher)
-            .batch_size(1000)
+            .batch_size(EVAL_BATCH)
             .num_workers(1)
             .set_device(device.clone())
             .build(valid_set);
