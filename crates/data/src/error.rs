@@ -70,4 +70,19 @@ pub enum DataError {
     InvalidArgument { what: &'static str, reason: String },
 }
 
+impl DataError {
+    /// An I/O failure on `path`: a missing file is named as such.
+    pub fn from_io(path: &std::path::Path, source: std::io::Error) -> Self {
+        match source.kind() {
+            std::io::ErrorKind::NotFound => DataError::Missing {
+                path: path.to_path_buf(),
+            },
+            _ => DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, DataError>;

@@ -21,15 +21,7 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Reads a file whole, inflating it when it starts with the gzip magic bytes.
 pub fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => DataError::Missing {
-            path: path.to_path_buf(),
-        },
-        _ => DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        },
-    })?;
+    let raw = std::fs::read(path).map_err(|source| DataError::from_io(path, source))?;
     if !raw.starts_with(&GZIP_MAGIC) {
         return Ok(raw);
     }

@@ -23,15 +23,7 @@ fn bad(path: &Path, reason: impl Into<String>) -> DataError {
 
 /// Reads an image file and prepares it like an MNIST digit.
 pub fn load_picture(path: &Path) -> Result<[u8; PIXELS]> {
-    let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => DataError::Missing {
-            path: path.to_path_buf(),
-        },
-        _ => DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        },
-    })?;
+    let meta = std::fs::metadata(path).map_err(|source| DataError::from_io(path, source))?;
     if !meta.is_file() {
         return Err(bad(path, "not a regular file"));
     }
