@@ -15,6 +15,29 @@ pub fn linear_points(n: usize, noise: f32, seed: u64) -> (Vec<f32>, Vec<f32>) {
     (xs, ys)
 }
 
+/// Points on the plane `y = x·weights + bias` with each feature uniform in
+/// [0, 1), for multi-variable regression. Returns one row per point.
+pub fn plane_points(
+    n: usize,
+    weights: &[f32],
+    bias: f32,
+    noise: f32,
+    seed: u64,
+) -> (Vec<Vec<f32>>, Vec<f32>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let rows: Vec<Vec<f32>> = (0..n)
+        .map(|_| weights.iter().map(|_| rng.random::<f32>()).collect())
+        .collect();
+    let ys = rows
+        .iter()
+        .map(|row| {
+            let clean: f32 = row.iter().zip(weights).map(|(x, w)| x * w).sum::<f32>() + bias;
+            clean + noise * gaussian(&mut rng)
+        })
+        .collect();
+    (rows, ys)
+}
+
 /// Standard normal sample (Box–Muller).
 fn gaussian(rng: &mut StdRng) -> f32 {
     let u1 = rng.random::<f32>().max(f32::MIN_POSITIVE);

@@ -1,0 +1,220 @@
+//! The settings of each lesson, as the `[lesson]` table of an experiment file
+//! spells them. Every field has the lecture's value as its default.
+
+use serde::{Deserialize, Serialize};
+
+/// A lesson and its settings; `kind` picks the lesson.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum LessonConfig {
+    LinearRegression(LinearRegressionLesson),
+    LogicGates(LogicGatesLesson),
+    Backprop(BackpropLesson),
+    VanishingGradient(VanishingGradientLesson),
+    ParameterCount(ParameterCountLesson),
+}
+
+/// A setting no lesson can run with.
+#[derive(Debug, thiserror::Error)]
+#[error("lesson.{field} = {value}: {expected}")]
+pub struct LessonError {
+    pub field: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+/// Gradient descent on y = 0.1x + 0.3, and a regression on several inputs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinearRegressionLesson {
+    pub points: usize,
+    /// Standard deviation of the noise added to y.
+    pub noise: f32,
+    pub lr: f64,
+    pub steps: usize,
+    /// Log W and b every this many steps.
+    pub log_every: usize,
+    /// True weights of the multi-variable plane (one per input) and its bias.
+    pub plane_weights: Vec<f32>,
+    pub plane_bias: f32,
+    pub plane_steps: usize,
+    pub seed: u64,
+}
+
+impl Default for LinearRegressionLesson {
+    fn default() -> Self {
+        Self {
+            points: 100,
+            noise: 0.0,
+            lr: 0.5,
+            steps: 200,
+            log_every: 20,
+            plane_weights: vec![2.0, -3.0, 0.5],
+            plane_bias: 1.0,
+            plane_steps: 2000,
+            seed: 1,
+        }
+    }
+}
+
+/// Logistic regression on the two-input gates, and a 2-layer net on XOR.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogicGatesLesson {
+    /// Plain gradient descent for the single neuron.
+    pub lr: f64,
+    pub steps: usize,
+    /// Hidden units of the 2-layer XOR net (tanh, Adam).
+    pub hidden: usize,
+    pub xor_lr: f64,
+    pub xor_steps: usize,
+    pub seed: u64,
+}
+
+impl Default for LogicGatesLesson {
+    fn default() -> Self {
+        Self {
+            lr: 1.0,
+            steps: 2000,
+            hidden: 8,
+            xor_lr: 0.05,
+            xor_steps: 2000,
+            seed: 3,
+        }
+    }
+}
+
+/// The chain rule written out for a 2-layer sigmoid net, against autodiff.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackpropLesson {
+    pub inputs: usize,
+    pub hidden: usize,
+    pub samples: usize,
+    pub seed: u64,
+}
+
+impl Default for BackpropLesson {
+    fn default() -> Self {
+        Self {
+            inputs: 2,
+            hidden: 3,
+            samples: 8,
+            seed: 7,
+        }
+    }
+}
+
+/// Deep sigmoid nets against deep ReLU nets on XOR.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VanishingGradientLesson {
+    /// Numbers of weight layers to try.
+    pub depths: Vec<usize>,
+    pub width: usize,
+    /// Plain gradient descent: an adaptive optimizer would hide the effect.
+    pub lr: f64,
+    pub epochs: usize,
+    pub seed: u64,
+}
+
+impl Default for VanishingGradientLesson {
+    fn default() -> Self {
+        Self {
+            depths: vec![5, 10],
+            width: 10,
+            lr: 0.1,
+            epochs: 3000,
+            seed: 11,
+        }
+    }
+}
+
+/// Weights and biases of a fully connected net, counted from the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ParameterCountLesson {
+    /// Widths from input to output.
+    pub layers: Vec<usize>,
+}
+
+impl Default for ParameterCountLesson {
+    fn default() -> Self {
+        Self {
+            layers: vec![25, 16, 16, 9, 9],
+        }
+    }
+}
+
+impl LessonConfig {
+    /// Rejects settings no lesson can run with, naming the field.
+    pub fn validate(&self) -> Result<(), LessonError> {
+        fn positive(field: &'static str, v: f64) -> Result<(), LessonError> {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(LessonError {
+                    field,
+                    value: v.to_string(),
+                    expected: "must be a positive number".into(),
+                })
+            }
+        }
+        fn at_least(field: &'static str, v: usize, min: usize) -> Result<(), LessonError> {
+            if v >= min {
+                Ok(())
+            } else {
+                Err(LessonError {
+                    field,
+                    value: v.to_string(),
+                    expected: format!("must be at least {min}"),
+                })
+            }
+        }
+        match self {
+            LessonConfig::LinearRegression(c) => {
+                positive("lr", c.lr)?;
+                at_least("points", c.points, 2)?;
+                at_least("steps", c.steps, 1)?;
+                at_least("log_every", c.log_every, 1)?;
+                at_least("plane_steps", c.plane_steps, 1)?;
+                at_least("plane_weights (count)", c.plane_weights.len(), 1)?;
+                if !(c.noise.is_finite() && c.noise >= 0.0) {
+                    return Err(LessonError {
+                        field: "noise",
+                        value: c.noise.to_string(),
+                        expected: "must be zero or positive".into(),
+                    });
+                }
+            }
+            LessonConfig::LogicGates(c) => {
+                positive("lr", c.lr)?;
+                positive("xor_lr", c.xor_lr)?;
+                at_least("steps", c.steps, 1)?;
+                at_least("xor_steps", c.xor_steps, 1)?;
+                at_least("hidden", c.hidden, 2)?;
+            }
+            LessonConfig::Backprop(c) => {
+                at_least("inputs", c.inputs, 1)?;
+                at_least("hidden", c.hidden, 1)?;
+                at_least("samples", c.samples, 1)?;
+            }
+            LessonConfig::VanishingGradient(c) => {
+                positive("lr", c.lr)?;
+                at_least("epochs", c.epochs, 1)?;
+                at_least("width", c.width, 2)?;
+                at_least("depths (count)", c.depths.len(), 1)?;
+                for &d in &c.depths {
+                    at_least("depths", d, 2)?;
+                }
+            }
+            LessonConfig::ParameterCount(c) => {
+                at_least("layers (count)", c.layers.len(), 2)?;
+                for &w in &c.layers {
+                    at_least("layers", w, 1)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

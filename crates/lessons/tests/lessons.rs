@@ -1,0 +1,126 @@
+//! Each small lesson shows, on ndarray, what the lecture says it shows.
+
+use burn::backend::{Autodiff, NdArray};
+use dlsuite_lessons::*;
+
+type B = Autodiff<NdArray>;
+
+/// The backend's random generator is global: lessons seed it, so tests
+/// running side by side must take turns.
+static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[test]
+fn linear_regression_finds_the_line_and_the_plane() {
+    let _turn = turn();
+    let r = linear_regression::<B>(&LinearRegressionLesson::default(), &Default::default());
+    println!("{}", r.headline());
+    assert_eq!(
+        r.trace.iter().map(|t| t.step).collect::<Vec<_>>(),
+        (0..=200).step_by(20).collect::<Vec<_>>(),
+        "W and b logged every 20 steps"
+    );
+    assert!((r.w - 0.1).abs() < 1e-3, "W = {}", r.w);
+    assert!((r.b - 0.3).abs() < 1e-3, "b = {}", r.b);
+    assert!((r.closed_form_w - 0.1).abs() < 1e-6 && (r.closed_form_b - 0.3).abs() < 1e-6);
+    assert!(
+        r.trace.windows(2).all(|w| w[1].loss <= w[0].loss),
+        "loss falls"
+    );
+    for (d, t) in r.multi.descent_weights.iter().zip(&r.multi.true_weights) {
+        assert!((d - t).abs() < 1e-2, "{:?}", r.multi);
+    }
+    assert!(r.plane_gap() < 1e-2);
+    assert!(r.as_lectured());
+}
+
+#[test]
+fn one_neuron_learns_four_gates_but_not_xor_and_two_layers_learn_xor() {
+    let _turn = turn();
+    let r = logic_gates::<B>(&LogicGatesLesson::default(), &Default::default());
+    println!("{}", r.headline());
+    for fit in &r.single_neuron {
+        let expect_right = fit.gate != "XOR";
+        assert_eq!(fit.all_right(), expect_right, "{fit:?}");
+    }
+    assert_eq!(
+        r.two_layers.predicted,
+        vec![0, 1, 1, 0],
+        "{:?}",
+        r.two_layers
+    );
+    assert!(r.as_lectured());
+}
+
+#[test]
+fn chain_rule_by_hand_matches_autodiff() {
+    let _turn = turn();
+    let r = backprop_check::<B>(&BackpropLesson::default(), &Default::default());
+    println!("{}", r.headline());
+    assert_eq!(r.gradients.len(), 4);
+    let sizes: Vec<usize> = r.gradients.iter().map(|g| g.by_hand.len()).collect();
+    assert_eq!(sizes, vec![2 * 3, 3, 3, 1]);
+    // The gradients are not trivially zero, and agree to 1e-5.
+    assert!(r
+        .gradients
+        .iter()
+        .any(|g| g.by_hand.iter().any(|v| v.abs() > 1e-3)));
+    assert!(r.max_abs_difference() < 1e-5, "{}", r.max_abs_difference());
+    assert!(r.as_lectured());
+}
+
+#[test]
+fn deep_sigmoid_nets_starve_their_first_layers_and_relu_learns() {
+    let _turn = turn();
+    let r = vanishing_gradient::<B>(&VanishingGradientLesson::default(), &Default::default());
+    println!("{}", r.headline());
+    assert_eq!(r.runs.len(), 4, "sigmoid and ReLU at depths 5 and 10");
+    for run in &r.runs {
+        assert_eq!(run.gradient_norms[0].len(), run.depth, "a norm per layer");
+        match run.activation {
+            dlsuite_mlp::Activation::Sigmoid => {
+                assert!(!run.learned, "{run:?}");
+                assert!(
+                    run.first_to_last_ratio() < 1e-2,
+                    "{}",
+                    run.first_to_last_ratio()
+                );
+            }
+            _ => assert!(
+                run.learned,
+                "ReLU ×{} failed: {:?}",
+                run.depth, run.predicted
+            ),
+        }
+    }
+    assert!(r.as_lectured());
+}
+
+#[test]
+fn the_lecture_net_has_881_weights() {
+    let r = parameter_count::<NdArray>(&ParameterCountLesson::default(), &Default::default());
+    println!("{}", r.headline());
+    assert_eq!(r.weights_per_layer, vec![400, 256, 144, 81]);
+    assert_eq!(r.weights, LECTURE_WEIGHTS);
+    assert_eq!(r.biases, 16 + 16 + 9 + 9);
+    assert_eq!(r.total, 931);
+    assert!(r.as_lectured());
+}
+
+#[test]
+fn lesson_tables_parse_and_refuse_nonsense() {
+    let c: LessonConfig = toml::from_str("kind = \"logic-gates\"\nsteps = 500").unwrap();
+    assert!(matches!(c, LessonConfig::LogicGates(ref g) if g.steps == 500 && g.lr == 1.0));
+    let err = toml::from_str::<LessonConfig>("kind = \"logic-gates\"\nstepz = 5").unwrap_err();
+    assert!(err.to_string().contains("unknown field `stepz`"), "{err}");
+    let err = toml::from_str::<LessonConfig>("kind = \"telepathy\"").unwrap_err();
+    assert!(err.to_string().contains("logic-gates"), "{err}");
+    let bad: LessonConfig = toml::from_str("kind = \"vanishing-gradient\"\nlr = -1.0").unwrap();
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "lesson.lr = -1: must be a positive number"
+    );
+}
