@@ -4,7 +4,11 @@
 pub mod artifacts;
 pub mod backend;
 pub mod config;
+pub mod experiment;
 pub mod inference;
 pub mod inspect;
+pub mod lesson;
 pub mod net;
+pub mod report;
+pub mod reproduce;
 pub mod run;

@@ -4,8 +4,10 @@ use anyhow::Context;
 use burn::backend::NdArray;
 use clap::{Parser, Subcommand};
 use dlsuite::backend::{dispatch, BackendChoice};
-use dlsuite::config::RunConfig;
+use dlsuite::experiment::{load_experiment, Experiment};
 use dlsuite::inference::{default_run_dir, print_summary, EvalJob, PredictJob};
+use dlsuite::lesson::LessonJob;
+use dlsuite::reproduce::Reproduce;
 use dlsuite::run::{build_net, describe, TrainJob};
 use dlsuite_data::Kind;
 
@@ -49,6 +51,23 @@ enum Command {
         #[arg(long)]
         plain: bool,
     },
+    /// Run experiments and write artifacts/REPORT.md: `all`, a group
+    /// (lessons, mnist, compare, fashion) or one experiment's name.
+    Reproduce {
+        #[arg(default_value = "all")]
+        which: String,
+        #[arg(long, value_enum, default_value = "flex")]
+        backend: BackendChoice,
+        /// Folder holding MNIST's four IDX files.
+        #[arg(long)]
+        mnist_dir: Option<PathBuf>,
+        /// Folder holding Fashion-MNIST's four IDX files.
+        #[arg(long)]
+        fashion_dir: Option<PathBuf>,
+        /// Where the run folders and REPORT.md go.
+        #[arg(long, default_value = "artifacts")]
+        artifacts: PathBuf,
+    },
     /// Reload a run's trained model and measure its test accuracy again.
     Eval {
         /// The run folder (artifacts/<name>) or an experiment name.
@@ -89,16 +108,6 @@ enum DatasetArg {
     FashionMnist,
 }
 
-/// `NAME` means `experiments/NAME.toml`; anything with a slash or `.toml`
-/// is a path.
-fn experiment_path(experiment: &str) -> PathBuf {
-    if experiment.ends_with(".toml") || experiment.contains('/') {
-        PathBuf::from(experiment)
-    } else {
-        PathBuf::from("experiments").join(format!("{experiment}.toml"))
-    }
-}
-
 fn main() {
     if let Err(err) = run(Cli::parse()) {
         eprintln!("error: {err:#}");
@@ -121,7 +130,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             resume,
             plain,
         } => {
-            let mut config = load_experiment(&experiment)?;
+            let mut config = match load_experiment(&experiment)? {
+                Experiment::Training(config) => config,
+                Experiment::Lesson(lesson) => {
+                    let run_dir = run_dir.unwrap_or_else(|| default_run_dir(&lesson.name));
+                    dispatch(
+                        backend,
+                        LessonJob {
+                            experiment: lesson,
+                            backend,
+                            run_dir,
+                        },
+                    )??;
+                    return Ok(());
+                }
+            };
             let t = &mut config.train;
             t.epochs = epochs.unwrap_or(t.epochs);
             t.batch_size = batch_size.unwrap_or(t.batch_size);
@@ -144,6 +167,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )??;
             Ok(())
         }
+        Command::Reproduce {
+            which,
+            backend,
+            mnist_dir,
+            fashion_dir,
+            artifacts,
+        } => Reproduce {
+            backend,
+            mnist_dir,
+            fashion_dir,
+            artifacts,
+        }
+        .run(&which),
         Command::Eval {
             run,
             backend,
@@ -173,7 +209,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Summary { experiment } => {
-            let config = load_experiment(&experiment)?;
+            let Experiment::Training(config) = load_experiment(&experiment)? else {
+                anyhow::bail!("{experiment} is a lesson: it has no single model to summarise");
+            };
             let device = Default::default();
             let net = build_net::<NdArray>(&config.model, &device);
             print_summary(
@@ -198,23 +236,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn load_experiment(experiment: &str) -> anyhow::Result<RunConfig> {
-    let path = experiment_path(experiment);
-    if !path.is_file() {
-        let known = list_experiments();
-        anyhow::bail!(
-            "experiment {experiment:?}: no file {}; known experiments: {}",
-            path.display(),
-            if known.is_empty() {
-                "none".into()
-            } else {
-                known.join(", ")
-            }
-        );
-    }
-    Ok(RunConfig::from_toml(&path)?)
-}
-
 /// A run folder, or an experiment name standing for artifacts/<name>.
 fn run_path(run: &str) -> PathBuf {
     let path = PathBuf::from(run);
@@ -223,18 +244,4 @@ fn run_path(run: &str) -> PathBuf {
     } else {
         default_run_dir(run)
     }
-}
-
-fn list_experiments() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir("experiments")
-        .map(|d| {
-            d.filter_map(|e| {
-                let p = e.ok()?.path();
-                (p.extension()? == "toml").then(|| p.file_stem()?.to_str().map(String::from))?
-            })
-            .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
 }

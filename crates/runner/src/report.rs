@@ -1,0 +1,301 @@
+//! `artifacts/REPORT.md`: a row per experiment with a result, the lecture's
+//! figure beside ours; and how long experiments should take before they run.
+
+use std::path::{Path, PathBuf};
+
+use dlsuite_lessons::LessonConfig;
+
+use crate::artifacts::write_atomic;
+use crate::backend::BackendChoice;
+use crate::config::{ModelSpec, RunConfig};
+use crate::experiment::{Experiment, GROUPS};
+use crate::lesson::LessonSummary;
+use crate::run::RunSummary;
+
+/// Whether ours meets the lecture's figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Meets,
+    Misses,
+    /// The lecture printed no figure for this one.
+    NoFigure,
+}
+
+/// One report row, read back from a run's artifacts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub group: String,
+    pub name: String,
+    pub description: String,
+    pub lecture: String,
+    pub ours: String,
+    pub verdict: Verdict,
+    pub epochs: Option<usize>,
+    pub wall_seconds: f64,
+    pub backend: String,
+    pub parameters: Option<usize>,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+/// The row for `experiment`, if its run folder under `artifacts` holds a result.
+pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
+    let dir = artifacts.join(experiment.name());
+    let base = |lecture: String, ours: String, verdict| Row {
+        group: experiment.group().into(),
+        name: experiment.name().into(),
+        description: experiment.description().into(),
+        lecture,
+        ours,
+        verdict,
+        epochs: None,
+        wall_seconds: 0.0,
+        backend: String::new(),
+        parameters: None,
+    };
+    match experiment {
+        Experiment::Training(config) => {
+            let s: RunSummary = read_json(&dir.join("summary.json"))?;
+            let (lecture, verdict) = match config.lecture_accuracy {
+                Some(l) if s.test_accuracy >= l => (format!("{l:.2}%"), Verdict::Meets),
+                Some(l) => (format!("{l:.2}%"), Verdict::Misses),
+                None => ("—".into(), Verdict::NoFigure),
+            };
+            Some(Row {
+                epochs: Some(s.epochs),
+                wall_seconds: s.wall_seconds,
+                backend: s.backend,
+                parameters: Some(s.parameters),
+                ..base(lecture, format!("{:.2}%", s.test_accuracy), verdict)
+            })
+        }
+        Experiment::Lesson(lesson) => {
+            let s: LessonSummary = read_json(&dir.join("lesson.json"))?;
+            let verdict = if s.as_lectured {
+                Verdict::Meets
+            } else {
+                Verdict::Misses
+            };
+            Some(Row {
+                wall_seconds: s.wall_seconds,
+                backend: s.backend,
+                ..base(lesson.lecture.clone(), s.headline, verdict)
+            })
+        }
+    }
+}
+
+/// The report as Markdown, a section per group.
+pub fn render(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "# Results against the lectures\n\n\
+         Written by `dlsuite reproduce`: one row per experiment that has a result in this folder.\n\
+         ✅ meets or beats the lecture's figure (for lessons: shows what the lecture shows), \
+         ❌ does not, · no figure to compare.\n",
+    );
+    let total: f64 = rows.iter().map(|r| r.wall_seconds).sum();
+    let misses = rows.iter().filter(|r| r.verdict == Verdict::Misses).count();
+    out.push_str(&format!(
+        "\n{} experiments, {} short of the lecture, {:.1} minutes of training in all.\n",
+        rows.len(),
+        misses,
+        total / 60.0
+    ));
+    let groups = GROUPS
+        .iter()
+        .map(|g| g.to_string())
+        .chain(rows.iter().map(|r| r.group.clone()));
+    let mut seen = Vec::new();
+    for group in groups {
+        if seen.contains(&group) {
+            continue;
+        }
+        seen.push(group.clone());
+        let in_group: Vec<&Row> = rows.iter().filter(|r| r.group == group).collect();
+        if in_group.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n## {}\n\n| experiment | what it shows | lecture | ours | | epochs | wall time | backend | parameters |\n|---|---|---|---|---|---|---|---|---|\n",
+            section_title(&group)
+        ));
+        for r in in_group {
+            out.push_str(&format!(
+                "| [{name}]({name}/) | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                cell(&r.description),
+                cell(&r.lecture),
+                cell(&r.ours),
+                match r.verdict {
+                    Verdict::Meets => "✅",
+                    Verdict::Misses => "❌",
+                    Verdict::NoFigure => "·",
+                },
+                r.epochs.map_or("—".into(), |e| e.to_string()),
+                duration(r.wall_seconds),
+                r.backend,
+                r.parameters.map_or("—".into(), |p| p.to_string()),
+                name = r.name,
+            ));
+        }
+    }
+    out
+}
+
+fn section_title(group: &str) -> &str {
+    match group {
+        "lessons" => "Lessons",
+        "mnist" => "The MNIST ladder",
+        "compare" => "Comparisons on one MLP",
+        "fashion" => "Fashion-MNIST",
+        other => other,
+    }
+}
+
+/// Table cells cannot hold a `|` or a line break.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// `12.3 s`, `4 min 05 s`.
+pub fn duration(seconds: f64) -> String {
+    if seconds < 60.0 {
+        format!("{seconds:.1} s")
+    } else {
+        let s = seconds.round() as u64;
+        format!("{} min {:02} s", s / 60, s % 60)
+    }
+}
+
+/// Writes `artifacts/REPORT.md` from every experiment that has a result;
+/// returns its path and the number of rows.
+pub fn write_report(
+    experiments: &[Experiment],
+    artifacts: &Path,
+) -> anyhow::Result<(PathBuf, usize)> {
+    let rows: Vec<Row> = experiments
+        .iter()
+        .filter_map(|e| row_for(e, artifacts))
+        .collect();
+    let path = artifacts.join("REPORT.md");
+    write_atomic(&path, render(&rows).as_bytes())?;
+    Ok((path, rows.len()))
+}
+
+/// Multiply-adds ×2 of one forward pass over one image.
+pub fn forward_flops(spec: &ModelSpec) -> f64 {
+    let dense =
+        |widths: &[usize]| -> f64 { widths.windows(2).map(|w| 2.0 * (w[0] * w[1]) as f64).sum() };
+    match spec {
+        ModelSpec::Softmax => dense(&[784, 10]),
+        ModelSpec::Mlp { hidden, .. } => {
+            let widths: Vec<usize> = std::iter::once(784)
+                .chain(hidden.iter().copied())
+                .chain(std::iter::once(10))
+                .collect();
+            dense(&widths)
+        }
+        ModelSpec::Cnn { .. } => {
+            let c = spec.cnn_config().expect("a CNN spec has a CNN config");
+            let (mut side, mut channels, mut flops) = (c.side, 1usize, 0.0);
+            for b in &c.blocks {
+                let out = if b.same_padding {
+                    side
+                } else {
+                    side.saturating_sub(b.kernel - 1)
+                };
+                flops += 2.0 * (out * out * b.channels * channels * b.kernel * b.kernel) as f64;
+                side = if b.pool { out / 2 } else { out };
+                channels = b.channels;
+            }
+            let widths: Vec<usize> = std::iter::once(side * side * channels)
+                .chain(c.dense.iter().copied())
+                .chain(std::iter::once(c.classes))
+                .collect();
+            flops + dense(&widths)
+        }
+    }
+}
+
+/// A rough figure for how long an experiment takes on the 2-core machine
+/// this suite was measured on: throughput and per-step overhead fitted to
+/// the suite's own runs (see the README). `None` where there is no basis
+/// (wgpu: it depends on the GPU).
+pub fn estimate_seconds(experiment: &Experiment, backend: BackendChoice) -> Option<f64> {
+    if backend == BackendChoice::Wgpu {
+        return None;
+    }
+    match experiment {
+        Experiment::Lesson(l) => Some(match &l.lesson {
+            LessonConfig::VanishingGradient(c) => {
+                // Measured: ~3.3e-4 s per layer per full-batch epoch on ndarray.
+                3.3e-4 * (c.epochs * 2 * c.depths.iter().sum::<usize>()) as f64
+            }
+            _ => 2.0,
+        }),
+        Experiment::Training(c) => Some(training_seconds(c, backend)),
+    }
+}
+
+fn training_seconds(c: &RunConfig, backend: BackendChoice) -> f64 {
+    let t = &c.train;
+    let fwd = forward_flops(&c.model);
+    let conv = matches!(c.model, ModelSpec::Cnn { .. });
+    // Sustained FLOP/s of a training step, and fixed seconds per step.
+    let (rate, overhead) = match (backend, conv) {
+        (BackendChoice::Ndarray, true) => (2.5e9, 3e-3),
+        _ => (25e9, 3e-3),
+    };
+    let images = (60_000 - t.validation).min(t.limit.unwrap_or(usize::MAX)) as f64;
+    let steps = (images / t.batch_size as f64).ceil();
+    let per_epoch = images * 3.0 * fwd / rate + steps * overhead + t.validation as f64 * fwd / rate;
+    t.epochs as f64 * per_epoch + 10_000.0 * fwd / rate + 1.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, group: &str, verdict: Verdict) -> Row {
+        Row {
+            group: group.into(),
+            name: name.into(),
+            description: "a | b".into(),
+            lecture: "98.85%".into(),
+            ours: "99.05%".into(),
+            verdict,
+            epochs: Some(4),
+            wall_seconds: 605.0,
+            backend: "flex".into(),
+            parameters: Some(1_199_882),
+        }
+    }
+
+    #[test]
+    fn report_has_a_section_per_group_and_a_row_per_result() {
+        let text = render(&[
+            row("mnist-cnn", "mnist", Verdict::Meets),
+            row("xor", "lessons", Verdict::Misses),
+        ]);
+        let lessons = text.find("## Lessons").unwrap();
+        let ladder = text.find("## The MNIST ladder").unwrap();
+        assert!(lessons < ladder, "groups in report order");
+        assert!(text.contains(
+            "| [mnist-cnn](mnist-cnn/) | a \\| b | 98.85% | 99.05% | ✅ | 4 | 10 min 05 s | flex | 1199882 |"
+        ));
+        assert!(text.contains("2 experiments, 1 short of the lecture"));
+        assert!(!text.contains("## Fashion-MNIST"), "no empty sections");
+    }
+
+    #[test]
+    fn flops_of_the_reference_cnn() {
+        let spec = ModelSpec::Cnn {
+            preset: crate::config::CnnPreset::Reference,
+        };
+        // conv 1→32 3×3 on 26², conv 32→64 3×3 on 24², fc 9216→128→10.
+        let expected =
+            2.0 * (26 * 26 * 32 * 9 + 24 * 24 * 64 * 32 * 9 + 9216 * 128 + 128 * 10) as f64;
+        assert_eq!(forward_flops(&spec), expected);
+    }
+}

@@ -1,0 +1,115 @@
+//! `reproduce`: run one experiment, a group or all of them, say first how
+//! long that should take, then write the report.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::backend::{dispatch, BackendChoice};
+use crate::config::DatasetName;
+use crate::experiment::{select, Experiment, EXPERIMENTS_DIR};
+use crate::lesson::LessonJob;
+use crate::report::{duration, estimate_seconds, write_report};
+use crate::run::TrainJob;
+
+pub struct Reproduce {
+    pub backend: BackendChoice,
+    pub mnist_dir: Option<PathBuf>,
+    pub fashion_dir: Option<PathBuf>,
+    /// Where run folders and REPORT.md go.
+    pub artifacts: PathBuf,
+}
+
+impl Reproduce {
+    /// Runs `which` (`all`, a group or an experiment). A failed experiment
+    /// does not stop the others; the report is written either way.
+    pub fn run(&self, which: &str) -> anyhow::Result<()> {
+        let dir = Path::new(EXPERIMENTS_DIR);
+        let chosen = select(which, dir)?;
+        self.print_plan(&chosen);
+        let started = Instant::now();
+        let mut failed = Vec::new();
+        for (i, experiment) in chosen.iter().enumerate() {
+            println!(
+                "\n[{}/{}] {} ({})",
+                i + 1,
+                chosen.len(),
+                experiment.name(),
+                experiment.description()
+            );
+            if let Err(err) = self.run_one(experiment) {
+                eprintln!("{}: failed: {err:#}", experiment.name());
+                failed.push(experiment.name().to_string());
+            }
+        }
+        let everything = select("all", dir)?;
+        let (report, rows) = write_report(&everything, &self.artifacts)?;
+        println!(
+            "\n{} experiments in {}; report ({} rows): {}",
+            chosen.len(),
+            duration(started.elapsed().as_secs_f64()),
+            rows,
+            report.display()
+        );
+        if !failed.is_empty() {
+            anyhow::bail!(
+                "{} experiment(s) failed: {}",
+                failed.len(),
+                failed.join(", ")
+            );
+        }
+        Ok(())
+    }
+
+    fn print_plan(&self, chosen: &[Experiment]) {
+        println!("{} experiment(s) on {}:", chosen.len(), self.backend.name());
+        let mut total = Some(0.0);
+        for e in chosen {
+            let estimate = estimate_seconds(e, self.backend);
+            total = total.zip(estimate).map(|(t, e)| t + e);
+            println!(
+                "  {:<32} {:<8} {}",
+                e.name(),
+                e.group(),
+                estimate.map_or("?".into(), |s| format!("~{}", duration(s)))
+            );
+        }
+        match total {
+            Some(t) => println!("expected time: about {} (2 CPU cores)", duration(t)),
+            None => println!("expected time: unknown on {}", self.backend.name()),
+        }
+    }
+
+    fn run_one(&self, experiment: &Experiment) -> anyhow::Result<()> {
+        let run_dir = self.artifacts.join(experiment.name());
+        match experiment {
+            Experiment::Training(config) => {
+                let data_dir = match config.dataset {
+                    DatasetName::Mnist => self.mnist_dir.clone(),
+                    DatasetName::FashionMnist => self.fashion_dir.clone(),
+                };
+                dispatch(
+                    self.backend,
+                    TrainJob {
+                        config: config.clone(),
+                        backend: self.backend,
+                        data_dir,
+                        run_dir,
+                        dashboard: false,
+                        resume: false,
+                    },
+                )??;
+            }
+            Experiment::Lesson(lesson) => {
+                dispatch(
+                    self.backend,
+                    LessonJob {
+                        experiment: lesson.clone(),
+                        backend: self.backend,
+                        run_dir,
+                    },
+                )??;
+            }
+        }
+        Ok(())
+    }
+}
