@@ -11,7 +11,9 @@ use dlsuite_data::picture::load_picture;
 use dlsuite_data::{ImageBatcher, Locator};
 
 use crate::backend::OnBackend;
-use crate::run::{evaluate, load_run, Evaluation, RunSummary};
+use crate::pictures::draw_run_pictures;
+use crate::run::{evaluate, load_run, report_pictures, Evaluation, RunSummary};
+use dlsuite_train::EpochMetrics;
 
 /// Reloads a run's model and measures it on the test set again.
 pub struct EvalJob {
@@ -42,6 +44,22 @@ impl OnBackend for EvalJob {
             Some(s) => println!("; the run recorded {:.2}%", s.test_accuracy),
             None => println!(),
         }
+        let epochs: Vec<EpochMetrics> = std::fs::read_to_string(self.run_dir.join("metrics.jsonl"))
+            .map(|text| {
+                text.lines()
+                    .filter_map(|l| serde_json::from_str(l).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        report_pictures(draw_run_pictures(
+            &self.run_dir,
+            &config.name,
+            kind,
+            &net,
+            &test,
+            &evaluation.predictions,
+            &epochs,
+        ));
         Ok(evaluation)
     }
 }

@@ -9,6 +9,7 @@ pub mod inference;
 pub mod inspect;
 pub mod lesson;
 pub mod net;
+pub mod pictures;
 pub mod report;
 pub mod reproduce;
 pub mod run;

@@ -34,6 +34,8 @@ pub struct Row {
     pub wall_seconds: f64,
     pub backend: String,
     pub parameters: Option<usize>,
+    /// The PNG files in the run folder, by name.
+    pub pictures: Vec<String>,
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
@@ -54,6 +56,7 @@ pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
         wall_seconds: 0.0,
         backend: String::new(),
         parameters: None,
+        pictures: pictures_in(&dir),
     };
     match experiment {
         Experiment::Training(config) => {
@@ -85,6 +88,18 @@ pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
             })
         }
     }
+}
+
+fn pictures_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str().map(String::from))
+                .filter(|n| n.ends_with(".png") && !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }
 
 /// The report as Markdown, a section per group.
@@ -121,7 +136,7 @@ pub fn render(rows: &[Row]) -> String {
             "\n## {}\n\n| experiment | what it shows | lecture | ours | | epochs | wall time | backend | parameters |\n|---|---|---|---|---|---|---|---|---|\n",
             section_title(&group)
         ));
-        for r in in_group {
+        for r in &in_group {
             out.push_str(&format!(
                 "| [{name}]({name}/) | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 cell(&r.description),
@@ -138,6 +153,16 @@ pub fn render(rows: &[Row]) -> String {
                 r.parameters.map_or("—".into(), |p| p.to_string()),
                 name = r.name,
             ));
+        }
+        let pictured: Vec<&&Row> = in_group.iter().filter(|r| !r.pictures.is_empty()).collect();
+        if !pictured.is_empty() {
+            out.push_str("\n### Pictures\n");
+            for r in pictured {
+                out.push_str(&format!("\n**{}**\n\n", r.name));
+                for p in &r.pictures {
+                    out.push_str(&format!("![{name} {p}]({name}/{p})\n", name = r.name));
+                }
+            }
         }
     }
     out
@@ -269,6 +294,7 @@ mod tests {
             wall_seconds: 605.0,
             backend: "flex".into(),
             parameters: Some(1_199_882),
+            pictures: vec!["curves.png".into()],
         }
     }
 
@@ -286,6 +312,7 @@ mod tests {
         ));
         assert!(text.contains("2 experiments, 1 short of the lecture"));
         assert!(!text.contains("## Fashion-MNIST"), "no empty sections");
+        assert!(text.contains("![mnist-cnn curves.png](mnist-cnn/curves.png)"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::artifacts::{git_revision, write_json};
 use crate::backend::{BackendChoice, OnBackend};
 use crate::config::{ModelSpec, RunConfig};
 use crate::net::Net;
+use crate::pictures::draw_run_pictures;
 
 /// Builds the network an experiment describes, freshly initialised.
 pub fn build_net<B: Backend>(spec: &ModelSpec, device: &B::Device) -> Net<B> {
@@ -216,6 +217,15 @@ impl OnBackend for TrainJob {
             git_revision: git_revision(),
         };
         write_json(&self.run_dir.join("summary.json"), &summary)?;
+        report_pictures(draw_run_pictures(
+            &self.run_dir,
+            &config.name,
+            kind,
+            &model,
+            &test_digits,
+            &test.predictions,
+            &epochs,
+        ));
         println!(
             "test accuracy {:.2}% (loss {:.4}) after {} epochs, {:.1} s/epoch, {} parameters; artifacts in {}",
             summary.test_accuracy,
@@ -226,6 +236,21 @@ impl OnBackend for TrainJob {
             self.run_dir.display()
         );
         Ok(summary)
+    }
+}
+
+/// Pictures are a bonus: failing to draw one is reported, not fatal.
+pub fn report_pictures(result: anyhow::Result<Vec<PathBuf>>) {
+    match result {
+        Ok(paths) if !paths.is_empty() => {
+            let names: Vec<String> = paths
+                .iter()
+                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect();
+            println!("pictures: {}", names.join(", "));
+        }
+        Ok(_) => {}
+        Err(err) => eprintln!("warning: pictures not drawn: {err:#}"),
     }
 }
 

@@ -1,0 +1,349 @@
+//! Line and map charts: training curves, the regression lesson, decision
+//! boundaries and per-layer gradient norms.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::{diverging, draw, empty, font, palette, sequential, span, Area, DrawResult, PlotError};
+
+/// One epoch's figures; accuracies in percent, absent for regressions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochCurve {
+    pub epoch: usize,
+    pub train_loss: f32,
+    pub valid_loss: f32,
+    pub train_accuracy: Option<f32>,
+    pub valid_accuracy: Option<f32>,
+}
+
+/// Loss (left) and accuracy (right) per epoch, train and validation.
+pub fn curves(path: &Path, title: &str, epochs: &[EpochCurve]) -> Result<(), PlotError> {
+    if epochs.is_empty() {
+        return Err(empty(path, "no epochs"));
+    }
+    draw(path, (1000, 420), |root| {
+        let root = root.titled(title, font(20))?;
+        let (left, right) = root.split_horizontally(500);
+        let x = |e: &EpochCurve| e.epoch as f32;
+        let loss: Vec<[(f32, f32); 2]> = epochs
+            .iter()
+            .map(|e| [(x(e), e.train_loss), (x(e), e.valid_loss)])
+            .collect();
+        two_lines(&left, "loss", &loss)?;
+        let acc: Vec<[(f32, f32); 2]> = epochs
+            .iter()
+            .filter_map(|e| Some([(x(e), e.train_accuracy?), (x(e), e.valid_accuracy?)]))
+            .collect();
+        if !acc.is_empty() {
+            two_lines(&right, "accuracy (%)", &acc)?;
+        }
+        Ok(())
+    })
+}
+
+/// Train and validation lines with points, on one panel.
+fn two_lines(area: &Area, y_desc: &str, points: &[[(f32, f32); 2]]) -> DrawResult {
+    let xs = span(points.iter().map(|p| p[0].0)).unwrap_or((0.0, 1.0));
+    let ys = span(points.iter().flat_map(|p| [p[0].1, p[1].1])).unwrap_or((0.0, 1.0));
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(xs.0..xs.1, ys.0..ys.1)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc(y_desc)
+        .label_style(font(13))
+        .axis_desc_style(font(14))
+        .draw()?;
+    for (i, label) in ["train", "validation"].iter().enumerate() {
+        let colour = palette(i);
+        let line: Vec<(f32, f32)> = points.iter().map(|p| p[i]).collect();
+        chart
+            .draw_series(LineSeries::new(line.clone(), colour.stroke_width(2)))?
+            .label(*label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
+        chart.draw_series(line.iter().map(|&p| Circle::new(p, 3, colour.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .label_font(font(13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
+/// The data points, the fitted line and (dashed) the closed-form line.
+pub fn line_fit(
+    path: &Path,
+    xs: &[f32],
+    ys: &[f32],
+    fitted: (f32, f32),
+    closed_form: (f32, f32),
+) -> Result<(), PlotError> {
+    let (Some(xr), Some(yr)) = (span(xs.iter().copied()), span(ys.iter().copied())) else {
+        return Err(empty(path, "no points"));
+    };
+    draw(path, (640, 480), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!("fit y = {:.4}·x + {:.4}", fitted.0, fitted.1),
+                font(18),
+            )
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)?;
+        chart
+            .configure_mesh()
+            .x_desc("x")
+            .y_desc("y")
+            .label_style(font(13))
+            .draw()?;
+        chart
+            .draw_series(
+                xs.iter()
+                    .zip(ys)
+                    .map(|(&x, &y)| Circle::new((x, y), 3, palette(0).filled())),
+            )?
+            .label("data")
+            .legend(|(x, y)| Circle::new((x + 8, y), 3, palette(0).filled()));
+        let line = |(w, b): (f32, f32)| vec![(xr.0, w * xr.0 + b), (xr.1, w * xr.1 + b)];
+        chart
+            .draw_series(LineSeries::new(line(fitted), palette(1).stroke_width(3)))?
+            .label("gradient descent")
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], palette(1).stroke_width(3))
+            });
+        chart
+            .draw_series(DashedLineSeries::new(
+                line(closed_form),
+                8,
+                6,
+                BLACK.stroke_width(1),
+            ))?
+            .label("normal equation")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK));
+        chart
+            .configure_series_labels()
+            .label_font(font(13))
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// The mean squared error over (W, b) as a map (darker is lower), with the
+/// path gradient descent took across it.
+pub fn descent_path(
+    path: &Path,
+    xs: &[f32],
+    ys: &[f32],
+    steps: &[(f32, f32)],
+) -> Result<(), PlotError> {
+    if xs.is_empty() || steps.is_empty() {
+        return Err(empty(path, "no points or no steps"));
+    }
+    let wr = span(steps.iter().map(|s| s.0).chain([0.0, 0.5])).unwrap_or((-1.0, 1.0));
+    let br = span(steps.iter().map(|s| s.1).chain([0.0, 0.5])).unwrap_or((-1.0, 1.0));
+    let mse = |w: f32, b: f32| {
+        xs.iter()
+            .zip(ys)
+            .map(|(&x, &y)| (w * x + b - y).powi(2))
+            .sum::<f32>()
+            / xs.len() as f32
+    };
+    const CELLS: usize = 90;
+    let (dw, db) = ((wr.1 - wr.0) / CELLS as f32, (br.1 - br.0) / CELLS as f32);
+    let mut grid = Vec::with_capacity(CELLS * CELLS);
+    for i in 0..CELLS {
+        for j in 0..CELLS {
+            let (w, b) = (wr.0 + (i as f32 + 0.5) * dw, br.0 + (j as f32 + 0.5) * db);
+            grid.push((w, b, mse(w, b).max(1e-12).ln()));
+        }
+    }
+    let (lo, hi) = span(grid.iter().map(|g| g.2)).unwrap_or((0.0, 1.0));
+    draw(path, (640, 560), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption("loss surface and the descent path", font(18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(wr.0..wr.1, br.0..br.1)?;
+        chart.draw_series(grid.iter().map(|&(w, b, l)| {
+            Rectangle::new(
+                [(w - dw / 2.0, b - db / 2.0), (w + dw / 2.0, b + db / 2.0)],
+                sequential(1.0 - (l - lo) / (hi - lo)).filled(),
+            )
+        }))?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("W")
+            .y_desc("b")
+            .label_style(font(13))
+            .draw()?;
+        chart.draw_series(LineSeries::new(steps.to_vec(), palette(1).stroke_width(2)))?;
+        chart.draw_series(
+            steps
+                .iter()
+                .map(|&p| Circle::new(p, 3, palette(3).filled())),
+        )?;
+        if let (Some(first), Some(last)) = (steps.first(), steps.last()) {
+            chart.draw_series([
+                Text::new("start".to_string(), *first, font(14)),
+                Text::new(
+                    format!("end ({:.3}, {:.3})", last.0, last.1),
+                    *last,
+                    font(14),
+                ),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+/// One decision map: P(class 1) over a grid, and the points on top.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecisionPanel {
+    pub title: String,
+    pub x: (f32, f32),
+    pub y: (f32, f32),
+    /// Cells per side.
+    pub resolution: usize,
+    /// P(class 1) per cell, row by row from the bottom (y = y.0) up.
+    pub probabilities: Vec<f32>,
+    pub points: Vec<[f32; 2]>,
+    pub labels: Vec<u8>,
+}
+
+/// Decision maps side by side, `columns` per row.
+pub fn decision_maps(
+    path: &Path,
+    panels: &[DecisionPanel],
+    columns: usize,
+) -> Result<(), PlotError> {
+    if panels.is_empty() {
+        return Err(empty(path, "no panels"));
+    }
+    if panels
+        .iter()
+        .any(|p| p.resolution == 0 || p.probabilities.len() != p.resolution * p.resolution)
+    {
+        return Err(empty(path, "a panel's grid does not match its resolution"));
+    }
+    let columns = columns.clamp(1, panels.len());
+    let rows = panels.len().div_ceil(columns);
+    draw(path, (360 * columns as u32, 380 * rows as u32), |root| {
+        for (panel, area) in panels.iter().zip(root.split_evenly((rows, columns))) {
+            decision_panel(&area, panel)?;
+        }
+        Ok(())
+    })
+}
+
+fn decision_panel(area: &Area, p: &DecisionPanel) -> DrawResult {
+    let mut chart = ChartBuilder::on(area)
+        .caption(&p.title, font(15))
+        .margin(8)
+        .x_label_area_size(24)
+        .y_label_area_size(36)
+        .build_cartesian_2d(p.x.0..p.x.1, p.y.0..p.y.1)?;
+    let n = p.resolution;
+    let (dx, dy) = ((p.x.1 - p.x.0) / n as f32, (p.y.1 - p.y.0) / n as f32);
+    chart.draw_series(p.probabilities.iter().enumerate().map(|(k, &prob)| {
+        let (row, col) = (k / n, k % n);
+        let (x, y) = (p.x.0 + col as f32 * dx, p.y.0 + row as f32 * dy);
+        Rectangle::new(
+            [(x, y), (x + dx, y + dy)],
+            diverging(0.25 + prob * 0.5).filled(),
+        )
+    }))?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .label_style(font(11))
+        .draw()?;
+    chart.draw_series(p.points.iter().zip(&p.labels).map(|(pt, &l)| {
+        let colour = if l == 1 {
+            RGBColor(200, 30, 30)
+        } else {
+            RGBColor(30, 60, 200)
+        };
+        Circle::new((pt[0], pt[1]), 4, ShapeStyle::from(&colour).filled())
+    }))?;
+    chart.draw_series(
+        p.points
+            .iter()
+            .map(|pt| Circle::new((pt[0], pt[1]), 4, BLACK.stroke_width(1))),
+    )?;
+    Ok(())
+}
+
+/// One net's gradient norm per layer (input side first).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NormSeries {
+    pub label: String,
+    pub norms: Vec<f32>,
+}
+
+/// Gradient norm against layer on a log scale: vanishing gradients show as
+/// a line falling steeply toward the input side.
+pub fn gradient_norms(path: &Path, title: &str, series: &[NormSeries]) -> Result<(), PlotError> {
+    let positive = series
+        .iter()
+        .flat_map(|s| s.norms.iter().copied())
+        .filter(|v| v.is_finite() && *v > 0.0);
+    let Some((lo, hi)) = span(positive) else {
+        return Err(empty(path, "no positive gradient norms"));
+    };
+    let (lo, hi) = ((lo.max(1e-30) / 3.0).max(1e-30), hi * 3.0);
+    let layers = series.iter().map(|s| s.norms.len()).max().unwrap_or(1);
+    draw(path, (760, 480), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, font(18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.5f32..layers as f32 + 0.5, (lo..hi).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("layer (1 = next to the input)")
+            .y_desc("gradient norm (log)")
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .label_style(font(12))
+            .draw()?;
+        for (i, s) in series.iter().enumerate() {
+            let colour = palette(i);
+            let points: Vec<(f32, f32)> = s
+                .norms
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite() && **v > 0.0)
+                .map(|(l, &v)| (l as f32 + 1.0, v))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
+                .label(s.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                });
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))?;
+        }
+        chart
+            .configure_series_labels()
+            .label_font(font(13))
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
