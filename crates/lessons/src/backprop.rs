@@ -9,6 +9,8 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Distribution;
 use serde::Serialize;
 
+use crate::Lesson;
+
 use crate::config::BackpropLesson;
 
 /// `inputs → hidden → 1`, sigmoid after each layer.
@@ -40,8 +42,10 @@ impl BackpropCheck {
             .map(|g| g.max_abs_difference)
             .fold(0.0, f32::max)
     }
+}
 
-    pub fn headline(&self) -> String {
+impl Lesson for BackpropCheck {
+    fn headline(&self) -> String {
         format!(
             "hand-written chain rule vs autodiff on {} gradients: max |difference| {:.1e}",
             self.gradients
@@ -52,7 +56,7 @@ impl BackpropCheck {
         )
     }
 
-    pub fn as_lectured(&self) -> bool {
+    fn as_lectured(&self) -> bool {
         self.max_abs_difference() < 1e-5 && self.gradients.iter().all(|g| !g.by_hand.is_empty())
     }
 }

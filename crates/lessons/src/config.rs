@@ -12,6 +12,7 @@ pub enum LessonConfig {
     Backprop(BackpropLesson),
     VanishingGradient(VanishingGradientLesson),
     ParameterCount(ParameterCountLesson),
+    DecisionBoundaries(DecisionBoundariesLesson),
 }
 
 /// A setting no lesson can run with.
@@ -146,6 +147,44 @@ impl Default for ParameterCountLesson {
     }
 }
 
+/// Decision maps on the two moons: capacity, then overfitting and L2.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DecisionBoundariesLesson {
+    pub points: usize,
+    pub noise: f32,
+    pub few_units: usize,
+    pub enough_units: usize,
+    /// The small, noisy set a big net overfits.
+    pub small_points: usize,
+    pub small_noise: f32,
+    pub big_hidden: Vec<usize>,
+    /// Weight of the L2 penalty (sum of squared weights) in the loss.
+    pub l2: f64,
+    /// Adam, full batch.
+    pub lr: f64,
+    pub steps: usize,
+    pub seed: u64,
+}
+
+impl Default for DecisionBoundariesLesson {
+    fn default() -> Self {
+        Self {
+            points: 200,
+            noise: 0.2,
+            few_units: 2,
+            enough_units: 32,
+            small_points: 30,
+            small_noise: 0.35,
+            big_hidden: vec![128, 128],
+            l2: 0.01,
+            lr: 0.01,
+            steps: 2000,
+            seed: 5,
+        }
+    }
+}
+
 impl LessonConfig {
     /// Rejects settings no lesson can run with, naming the field.
     pub fn validate(&self) -> Result<(), LessonError> {
@@ -206,6 +245,31 @@ impl LessonConfig {
                 at_least("depths (count)", c.depths.len(), 1)?;
                 for &d in &c.depths {
                     at_least("depths", d, 2)?;
+                }
+            }
+            LessonConfig::DecisionBoundaries(c) => {
+                positive("lr", c.lr)?;
+                at_least("points", c.points, 4)?;
+                at_least("small_points", c.small_points, 4)?;
+                at_least("steps", c.steps, 1)?;
+                at_least("few_units", c.few_units, 1)?;
+                at_least("enough_units", c.enough_units, 1)?;
+                at_least("big_hidden (count)", c.big_hidden.len(), 1)?;
+                for &w in &c.big_hidden {
+                    at_least("big_hidden", w, 1)?;
+                }
+                for (field, v) in [
+                    ("noise", c.noise as f64),
+                    ("small_noise", c.small_noise as f64),
+                    ("l2", c.l2),
+                ] {
+                    if !(v.is_finite() && v >= 0.0) {
+                        return Err(LessonError {
+                            field,
+                            value: v.to_string(),
+                            expected: "must be zero or positive".into(),
+                        });
+                    }
                 }
             }
             LessonConfig::ParameterCount(c) => {

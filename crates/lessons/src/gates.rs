@@ -1,17 +1,25 @@
 //! Lesson: one neuron (logistic regression with binary cross-entropy) learns
 //! AND, OR, NAND and NOR but not XOR; two layers learn XOR.
 
+use std::path::{Path, PathBuf};
+
+use burn::module::AutodiffModule;
 use burn::nn::loss::BinaryCrossEntropyLossConfig;
 use burn::optim::{AdamConfig, SgdConfig};
 use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::AutodiffBackend;
 use dlsuite_data::synthetic::{Gate, Points2d};
 use dlsuite_logistic::{LogisticRegression, LogisticRegressionConfig};
 use dlsuite_mlp::{Activation, Init, Mlp, MlpConfig};
+use dlsuite_plots::{decision_maps, DecisionPanel, PlotError};
 use dlsuite_train::full_batch_descent;
 use serde::Serialize;
 
+use crate::Lesson;
+
 use crate::config::LogicGatesLesson;
+use crate::maps::{frame, panel, probability_map, tensors};
 
 /// One model's answers on a gate's four rows.
 #[derive(Clone, Debug, Serialize)]
@@ -23,6 +31,9 @@ pub struct GateFit {
     /// P(output = 1) for each row.
     pub probabilities: Vec<f32>,
     pub final_loss: f32,
+    /// P(output = 1) over the plane, for the decision map.
+    #[serde(skip)]
+    pub panel: Option<DecisionPanel>,
 }
 
 impl GateFit {
@@ -58,8 +69,12 @@ pub fn logic_gates<B: AutodiffBackend>(c: &LogicGatesLesson, device: &B::Device)
                 |m: &LogisticRegression<B>| bce.forward(m.forward(x.clone()), y.clone()),
                 |_, _, loss| last = loss,
             );
-            let p = model.probabilities(x);
-            fit(gate, "logistic regression", &table, p, last)
+            let model = model.valid();
+            let (fx, fy) = frame(&table.points);
+            let map =
+                probability_map::<B::InnerBackend>(fx, fy, |g| model.probabilities(g), device);
+            let p = model.probabilities(x.inner());
+            fit(gate, "one neuron", &table, p, last, map)
         })
         .collect();
 
@@ -80,28 +95,22 @@ pub fn logic_gates<B: AutodiffBackend>(c: &LogicGatesLesson, device: &B::Device)
         |m: &Mlp<B>| bce.forward(m.forward(x.clone()), y.clone()),
         |_, _, loss| last = loss,
     );
-    let p = burn::tensor::activation::sigmoid(net.forward(x));
+    let net = net.valid();
+    let (fx, fy) = frame(&table.points);
+    let map = probability_map::<B::InnerBackend>(fx, fy, |g| sigmoid(net.forward(g)), device);
+    let p = sigmoid(net.forward(x.inner()));
     let two_layers = fit(
         Gate::Xor,
         &format!("2-layer net, {} tanh units", c.hidden),
         &table,
         p,
         last,
+        map,
     );
     LogicGates {
         single_neuron,
         two_layers,
     }
-}
-
-/// The truth table as `[4, 2]` inputs and `[4, 1]` targets.
-fn tensors<B: Backend>(table: &Points2d, device: &B::Device) -> (Tensor<B, 2>, Tensor<B, 2, Int>) {
-    let flat: Vec<f32> = table.points.iter().flatten().copied().collect();
-    let n = table.points.len();
-    let x = Tensor::from_data(TensorData::new(flat, [n, 2]), device);
-    let labels: Vec<i64> = table.labels.iter().map(|&l| l as i64).collect();
-    let y = Tensor::from_data(TensorData::new(labels, [n, 1]), device);
-    (x, y)
 }
 
 fn fit<B: Backend>(
@@ -110,14 +119,18 @@ fn fit<B: Backend>(
     table: &Points2d,
     probabilities: Tensor<B, 2>,
     final_loss: f32,
+    map: Vec<f32>,
 ) -> GateFit {
+    let name = format!("{gate:?}").to_uppercase();
+    let (x, y) = frame(&table.points);
     let probabilities: Vec<f32> = probabilities
         .into_data()
         .convert::<f32>()
         .to_vec()
         .unwrap_or_default();
     GateFit {
-        gate: format!("{gate:?}").to_uppercase(),
+        panel: Some(panel(format!("{name}, {model}"), table, x, y, map)),
+        gate: name,
         model: model.into(),
         truth: table.labels.clone(),
         predicted: probabilities.iter().map(|&p| (p > 0.5) as u8).collect(),
@@ -130,8 +143,23 @@ impl LogicGates {
     fn single(&self, gate: &str) -> Option<&GateFit> {
         self.single_neuron.iter().find(|f| f.gate == gate)
     }
+}
 
-    pub fn headline(&self) -> String {
+impl Lesson for LogicGates {
+    /// `boundaries.png`: each gate's decision map, then the 2-layer XOR net's.
+    fn draw(&self, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+        let panels: Vec<DecisionPanel> = self
+            .single_neuron
+            .iter()
+            .chain(std::iter::once(&self.two_layers))
+            .filter_map(|f| f.panel.clone())
+            .collect();
+        let path = dir.join("boundaries.png");
+        decision_maps(&path, &panels, 3)?;
+        Ok(vec![path])
+    }
+
+    fn headline(&self) -> String {
         let learned: Vec<&str> = self
             .single_neuron
             .iter()
@@ -158,7 +186,7 @@ impl LogicGates {
         )
     }
 
-    pub fn as_lectured(&self) -> bool {
+    fn as_lectured(&self) -> bool {
         ["AND", "OR", "NAND", "NOR"]
             .iter()
             .all(|g| self.single(g).is_some_and(GateFit::all_right))

@@ -6,63 +6,78 @@
 //! the same configuration gives the same numbers on the same backend.
 
 mod backprop;
+mod boundaries;
 mod config;
 mod gates;
+mod maps;
 mod params;
 mod regression;
 mod vanishing;
 
 pub use backprop::{backprop_check, BackpropCheck, GradientPair};
+pub use boundaries::{decision_boundaries, BoundaryFit, DecisionBoundaries};
 pub use config::{
-    BackpropLesson, LessonConfig, LessonError, LinearRegressionLesson, LogicGatesLesson,
-    ParameterCountLesson, VanishingGradientLesson,
+    BackpropLesson, DecisionBoundariesLesson, LessonConfig, LessonError, LinearRegressionLesson,
+    LogicGatesLesson, ParameterCountLesson, VanishingGradientLesson,
 };
 pub use gates::{logic_gates, GateFit, LogicGates};
 pub use params::{parameter_count, ParameterCount, LECTURE_WEIGHTS};
 pub use regression::{linear_regression, LinearLesson, MultiVariableFit, TracePoint};
 pub use vanishing::{vanishing_gradient, DepthRun, VanishingGradient};
 
+use std::path::{Path, PathBuf};
+
 use burn::tensor::backend::AutodiffBackend;
+use dlsuite_plots::PlotError;
 use serde::Serialize;
 
 /// What a lesson showed: one line for the report, whether it showed what the
-/// lecture says, and the full record (traces, per-layer norms, ...).
+/// lecture says, the full record (traces, per-layer norms, ...) and the
+/// pictures it drew.
 #[derive(Clone, Debug, Serialize)]
 pub struct LessonOutcome {
     pub headline: String,
     pub as_lectured: bool,
     pub record: serde_json::Value,
+    pub pictures: Vec<PathBuf>,
 }
 
-/// Runs the lesson `config` describes.
-pub fn run<B: AutodiffBackend>(config: &LessonConfig, device: &B::Device) -> LessonOutcome {
-    fn outcome<T: Serialize>(headline: String, as_lectured: bool, record: &T) -> LessonOutcome {
-        LessonOutcome {
-            headline,
-            as_lectured,
-            record: serde_json::to_value(record).unwrap_or(serde_json::Value::Null),
-        }
+/// A lesson's result: what it says, whether it is what the lecture says,
+/// and its pictures.
+pub trait Lesson: Serialize {
+    fn headline(&self) -> String;
+    fn as_lectured(&self) -> bool;
+    /// Draws the lesson's pictures into `dir`; returns the files written.
+    fn draw(&self, _dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+        Ok(Vec::new())
+    }
+}
+
+/// Runs the lesson `config` describes and, given a folder, draws its pictures there.
+pub fn run<B: AutodiffBackend>(
+    config: &LessonConfig,
+    device: &B::Device,
+    pictures: Option<&Path>,
+) -> Result<LessonOutcome, PlotError> {
+    fn finish<T: Lesson>(r: T, dir: Option<&Path>) -> Result<LessonOutcome, PlotError> {
+        Ok(LessonOutcome {
+            headline: r.headline(),
+            as_lectured: r.as_lectured(),
+            record: serde_json::to_value(&r).unwrap_or(serde_json::Value::Null),
+            pictures: match dir {
+                Some(dir) => r.draw(dir)?,
+                None => Vec::new(),
+            },
+        })
     }
     match config {
-        LessonConfig::LinearRegression(c) => {
-            let r = linear_regression::<B>(c, device);
-            outcome(r.headline(), r.as_lectured(), &r)
-        }
-        LessonConfig::LogicGates(c) => {
-            let r = logic_gates::<B>(c, device);
-            outcome(r.headline(), r.as_lectured(), &r)
-        }
-        LessonConfig::Backprop(c) => {
-            let r = backprop_check::<B>(c, device);
-            outcome(r.headline(), r.as_lectured(), &r)
-        }
-        LessonConfig::VanishingGradient(c) => {
-            let r = vanishing_gradient::<B>(c, device);
-            outcome(r.headline(), r.as_lectured(), &r)
-        }
-        LessonConfig::ParameterCount(c) => {
-            let r = parameter_count::<B>(c, device);
-            outcome(r.headline(), r.as_lectured(), &r)
+        LessonConfig::LinearRegression(c) => finish(linear_regression::<B>(c, device), pictures),
+        LessonConfig::LogicGates(c) => finish(logic_gates::<B>(c, device), pictures),
+        LessonConfig::Backprop(c) => finish(backprop_check::<B>(c, device), pictures),
+        LessonConfig::VanishingGradient(c) => finish(vanishing_gradient::<B>(c, device), pictures),
+        LessonConfig::ParameterCount(c) => finish(parameter_count::<B>(c, device), pictures),
+        LessonConfig::DecisionBoundaries(c) => {
+            finish(decision_boundaries::<B>(c, device), pictures)
         }
     }
 }

@@ -6,6 +6,8 @@ use burn::prelude::*;
 use dlsuite_mlp::MlpConfig;
 use serde::Serialize;
 
+use crate::Lesson;
+
 use crate::config::ParameterCountLesson;
 
 #[derive(Clone, Debug, Serialize)]
@@ -41,8 +43,8 @@ pub fn parameter_count<B: Backend>(c: &ParameterCountLesson, device: &B::Device)
     }
 }
 
-impl ParameterCount {
-    pub fn headline(&self) -> String {
+impl Lesson for ParameterCount {
+    fn headline(&self) -> String {
         let shape: Vec<String> = self.layers.iter().map(usize::to_string).collect();
         format!(
             "{} net: {} weights ({}) + {} biases = {} parameters",
@@ -60,7 +62,7 @@ impl ParameterCount {
 
     /// The lecture's 25-16-16-9-9 net has 881 weights; other shapes have no
     /// lecture figure, and a count that adds up is all they can show.
-    pub fn as_lectured(&self) -> bool {
+    fn as_lectured(&self) -> bool {
         let adds_up = self.weights == self.layers.windows(2).map(|w| w[0] * w[1]).sum::<usize>();
         if self.layers == [25, 16, 16, 9, 9] {
             adds_up && self.weights == LECTURE_WEIGHTS

@@ -1,10 +1,15 @@
 //! Lesson: gradient descent finds the line y = 0.1x + 0.3, the normal
 //! equation gets there in one step, and the same code fits a plane.
 
+use std::path::{Path, PathBuf};
+
 use burn::tensor::backend::AutodiffBackend;
 use dlsuite_data::synthetic::{linear_points, plane_points};
 use dlsuite_linear::{fit_gradient_descent, normal_equation};
+use dlsuite_plots::{descent_path, line_fit, PlotError};
 use serde::Serialize;
+
+use crate::Lesson;
 
 use crate::config::LinearRegressionLesson;
 
@@ -121,8 +126,27 @@ impl LinearLesson {
             ))
             .fold(0.0, f64::max)
     }
+}
 
-    pub fn headline(&self) -> String {
+impl Lesson for LinearLesson {
+    /// `fit.png`: the points and both lines; `descent.png`: the path of
+    /// (W, b) over the loss surface.
+    fn draw(&self, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+        let fit = dir.join("fit.png");
+        line_fit(
+            &fit,
+            &self.xs,
+            &self.ys,
+            (self.w, self.b),
+            (self.closed_form_w as f32, self.closed_form_b as f32),
+        )?;
+        let descent = dir.join("descent.png");
+        let steps: Vec<(f32, f32)> = self.trace.iter().map(|t| (t.w, t.b)).collect();
+        descent_path(&descent, &self.xs, &self.ys, &steps)?;
+        Ok(vec![fit, descent])
+    }
+
+    fn headline(&self) -> String {
         format!(
             "W = {:.4}, b = {:.4} after {} steps (normal equation {:.4}, {:.4}); plane fit within {:.1e} of the normal equation",
             self.w,
@@ -135,7 +159,7 @@ impl LinearLesson {
     }
 
     /// Within 1e-3 of the line's 0.1 and 0.3, and the plane matches its closed form.
-    pub fn as_lectured(&self) -> bool {
+    fn as_lectured(&self) -> bool {
         (self.w - 0.1).abs() < 1e-3 && (self.b - 0.3).abs() < 1e-3 && self.plane_gap() < 1e-2
     }
 }

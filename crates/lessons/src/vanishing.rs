@@ -2,13 +2,18 @@
 //! gradients that shrink layer by layer (σ' ≤ 1/4), so their first layers
 //! barely learn and the net fails; the same depths with ReLU learn.
 
+use std::path::{Path, PathBuf};
+
 use burn::nn::loss::BinaryCrossEntropyLossConfig;
 use burn::optim::{GradientsParams, Optimizer, SgdConfig};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use dlsuite_data::synthetic::Gate;
 use dlsuite_mlp::{Activation, Init, MlpConfig};
+use dlsuite_plots::{gradient_norms, NormSeries, PlotError};
 use serde::Serialize;
+
+use crate::Lesson;
 
 use crate::config::VanishingGradientLesson;
 
@@ -120,8 +125,34 @@ pub fn vanishing_gradient<B: AutodiffBackend>(
     VanishingGradient { runs }
 }
 
-impl VanishingGradient {
-    pub fn headline(&self) -> String {
+impl Lesson for VanishingGradient {
+    /// `gradients.png`: each net's per-layer gradient norm at the first epoch.
+    fn draw(&self, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+        let series: Vec<NormSeries> = self
+            .runs
+            .iter()
+            .filter_map(|r| {
+                Some(NormSeries {
+                    label: format!(
+                        "{:?} ×{} ({})",
+                        r.activation,
+                        r.depth,
+                        if r.learned { "learns" } else { "fails" }
+                    ),
+                    norms: r.gradient_norms.first()?.clone(),
+                })
+            })
+            .collect();
+        let path = dir.join("gradients.png");
+        gradient_norms(
+            &path,
+            "weight-gradient norm per layer at the first epoch, XOR",
+            &series,
+        )?;
+        Ok(vec![path])
+    }
+
+    fn headline(&self) -> String {
         self.runs
             .iter()
             .map(|r| {
@@ -139,7 +170,7 @@ impl VanishingGradient {
 
     /// Every sigmoid net fails with first-layer gradients at least 100×
     /// below its last layer's; every ReLU net learns.
-    pub fn as_lectured(&self) -> bool {
+    fn as_lectured(&self) -> bool {
         !self.runs.is_empty()
             && self.runs.iter().all(|r| match r.activation {
                 Activation::Sigmoid => !r.learned && r.first_to_last_ratio() < 1e-2,

@@ -124,3 +124,68 @@ fn lesson_tables_parse_and_refuse_nonsense() {
         "lesson.lr = -1: must be a positive number"
     );
 }
+
+#[test]
+fn capacity_and_l2_show_in_the_decision_boundaries() {
+    let _turn = turn();
+    let r = decision_boundaries::<B>(&DecisionBoundariesLesson::default(), &Default::default());
+    println!("{}", r.headline());
+    assert!(
+        r.enough.test_accuracy > r.too_few.test_accuracy + 2.0,
+        "{} vs {}",
+        r.enough.test_accuracy,
+        r.too_few.test_accuracy
+    );
+    assert!(r.overfitted.train_accuracy >= 99.9, "the big net memorises");
+    assert!(
+        r.regularised.test_accuracy > r.overfitted.test_accuracy,
+        "L2 generalises better: {} vs {}",
+        r.regularised.test_accuracy,
+        r.overfitted.test_accuracy
+    );
+    assert!(r.as_lectured());
+}
+
+#[test]
+fn lessons_draw_their_pictures() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().unwrap();
+    let device = Default::default();
+    for (config, expected) in [
+        (
+            LessonConfig::LinearRegression(LinearRegressionLesson::default()),
+            vec!["fit.png", "descent.png"],
+        ),
+        (
+            LessonConfig::LogicGates(LogicGatesLesson {
+                steps: 300,
+                xor_steps: 300,
+                ..Default::default()
+            }),
+            vec!["boundaries.png"],
+        ),
+        (
+            LessonConfig::VanishingGradient(VanishingGradientLesson {
+                epochs: 3,
+                ..Default::default()
+            }),
+            vec!["gradients.png"],
+        ),
+    ] {
+        let out = run::<B>(&config, &device, Some(dir.path())).unwrap();
+        let names: Vec<String> = out
+            .pictures
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, expected);
+        for p in &out.pictures {
+            let img = image::open(p).unwrap().to_rgb8();
+            let inked = img
+                .pixels()
+                .filter(|px| px.0.iter().any(|&c| c < 200))
+                .count();
+            assert!(inked > 1000, "{}: {inked} pixels drawn", p.display());
+        }
+    }
+}

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::artifacts::{git_revision, write_json};
 use crate::backend::{BackendChoice, OnBackend};
 use crate::experiment::LessonExperiment;
+use crate::run::report_pictures;
 
 /// What a finished lesson reports, saved as `lesson.json` (with its full
 /// record beside these fields).
@@ -43,7 +44,7 @@ impl OnBackend for LessonJob {
     fn run<B: AutodiffBackend>(self, device: B::Device) -> anyhow::Result<LessonSummary> {
         let started = Instant::now();
         let e = &self.experiment;
-        let outcome = dlsuite_lessons::run::<B>(&e.lesson, &device);
+        let outcome = dlsuite_lessons::run::<B>(&e.lesson, &device, Some(&self.run_dir))?;
         let summary = LessonSummary {
             name: e.name.clone(),
             lecture: e.lecture.clone(),
@@ -72,6 +73,7 @@ impl OnBackend for LessonJob {
             },
             summary.wall_seconds
         );
+        report_pictures(Ok(outcome.pictures));
         Ok(summary)
     }
 }
