@@ -9,6 +9,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::backend::AutodiffBackend;
 use dlsuite_data::picture::load_picture;
 use dlsuite_data::{ImageBatcher, Locator};
+use dlsuite_plots::prediction_card;
 
 use crate::backend::OnBackend;
 use crate::pictures::draw_run_pictures;
@@ -75,6 +76,9 @@ pub struct Prediction {
 pub struct PredictJob {
     pub run_dir: PathBuf,
     pub images: Vec<PathBuf>,
+    /// Folder for a picture per input: the 28×28 image the model saw and
+    /// its class probabilities.
+    pub show: Option<PathBuf>,
 }
 
 impl OnBackend for PredictJob {
@@ -97,7 +101,7 @@ impl OnBackend for PredictJob {
                 .convert::<f32>()
                 .to_vec()
                 .unwrap_or_default();
-            let mut ranked: Vec<(usize, f32)> = probs.into_iter().enumerate().collect();
+            let mut ranked: Vec<(usize, f32)> = probs.iter().copied().enumerate().collect();
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
             ranked.truncate(3);
             let shown: Vec<String> = ranked
@@ -105,6 +109,21 @@ impl OnBackend for PredictJob {
                 .map(|(c, p)| format!("{} {:.1}%", names[*c], 100.0 * p))
                 .collect();
             println!("{}: {}", path.display(), shown.join(", "));
+            if let Some(dir) = &self.show {
+                let stem = path
+                    .file_stem()
+                    .map_or("image".into(), |s| s.to_string_lossy().into_owned());
+                let card = dir.join(format!("{stem}-seen.png"));
+                let ink: Vec<f32> = pixels.iter().map(|&v| v as f32 / 255.0).collect();
+                prediction_card(
+                    &card,
+                    &format!("{}: {}", path.display(), shown.join(", ")),
+                    &ink,
+                    &probs,
+                    &names,
+                )?;
+                println!("  as the model saw it: {}", card.display());
+            }
             out.push(Prediction {
                 path: path.clone(),
                 top: ranked,

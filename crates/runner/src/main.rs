@@ -85,6 +85,10 @@ enum Command {
         images: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "flex")]
         backend: BackendChoice,
+        /// Also draw, into this folder, each input as the model saw it
+        /// (28×28) with its class probabilities.
+        #[arg(long)]
+        show: Option<PathBuf>,
     },
     /// Print an experiment's parameter count per layer and in total.
     Summary { experiment: String },
@@ -198,12 +202,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             run,
             images,
             backend,
+            show,
         } => {
             dispatch(
                 backend,
                 PredictJob {
                     run_dir: run_path(&run),
                     images,
+                    show,
                 },
             )??;
             Ok(())

@@ -130,7 +130,15 @@ fn train_writes_artifacts_and_eval_reproduces_the_accuracy() {
     )
     .unwrap()
     .unwrap();
-    for file in ["config.json", "model.mpk", "metrics.jsonl", "summary.json"] {
+    for file in [
+        "config.json",
+        "model.mpk",
+        "metrics.jsonl",
+        "summary.json",
+        "curves.png",
+        "confusion.png",
+        "misclassified.png",
+    ] {
         assert!(run_dir.path().join(file).is_file(), "{file}");
     }
     let saved: RunSummary = serde_json::from_str(
@@ -171,6 +179,7 @@ fn train_writes_artifacts_and_eval_reproduces_the_accuracy() {
         PredictJob {
             run_dir: run_dir.path().to_path_buf(),
             images: vec![png],
+            show: Some(run_dir.path().join("seen")),
         },
     )
     .unwrap()
@@ -178,6 +187,44 @@ fn train_writes_artifacts_and_eval_reproduces_the_accuracy() {
     assert_eq!(predictions[0].top.len(), 3);
     let total: f32 = predictions[0].top.iter().map(|t| t.1).sum();
     assert!(total > 0.0 && total <= 1.0001);
+    let card = image::open(run_dir.path().join("seen/digit-seen.png")).unwrap();
+    assert_eq!((card.width(), card.height()), (760, 340));
+}
+
+#[test]
+fn softmax_run_draws_its_weight_images() {
+    let run_dir = tempfile::tempdir().unwrap();
+    let mut config = config("kind = \"softmax\"", 1);
+    config.train.limit = Some(200);
+    dispatch(
+        BackendChoice::Ndarray,
+        TrainJob {
+            config,
+            backend: BackendChoice::Ndarray,
+            data_dir: Some(fixture_dir()),
+            run_dir: run_dir.path().to_path_buf(),
+            dashboard: false,
+            resume: false,
+        },
+    )
+    .unwrap()
+    .unwrap();
+    let weights = image::open(run_dir.path().join("weights.png"))
+        .unwrap()
+        .to_rgb8();
+    // Ten signed tiles: both red (positive) and blue (negative) weights show.
+    let reddish = weights
+        .pixels()
+        .filter(|p| p.0[0] as i32 > p.0[2] as i32 + 60)
+        .count();
+    let bluish = weights
+        .pixels()
+        .filter(|p| p.0[2] as i32 > p.0[0] as i32 + 60)
+        .count();
+    assert!(
+        reddish > 500 && bluish > 500,
+        "{reddish} red, {bluish} blue"
+    );
 }
 
 #[test]
@@ -200,6 +247,7 @@ fn predict_refuses_a_file_that_is_not_an_image() {
         PredictJob {
             run_dir: run_dir.path().to_path_buf(),
             images: vec![text.clone()],
+            show: None,
         },
     )
     .unwrap()
@@ -209,4 +257,39 @@ fn predict_refuses_a_file_that_is_not_an_image() {
         err.starts_with(&text.display().to_string()) && err.contains("not an image"),
         "{err}"
     );
+}
+
+#[test]
+fn a_diverging_run_stops_naming_epoch_and_step() {
+    let run_dir = tempfile::tempdir().unwrap();
+    // Softmax regression's loss stays finite at any rate; a hidden layer's
+    // weights overflow.
+    let mut config = config("kind = \"mlp\"\nhidden = [32]", 3);
+    config.train.optimizer = OptimizerChoice::Sgd;
+    config.train.lr = 1e30;
+    config.train.limit = Some(200);
+    let err = dispatch(
+        BackendChoice::Ndarray,
+        TrainJob {
+            config,
+            backend: BackendChoice::Ndarray,
+            data_dir: Some(fixture_dir()),
+            run_dir: run_dir.path().to_path_buf(),
+            dashboard: false,
+            resume: false,
+        },
+    )
+    .unwrap()
+    .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("NaN or infinite at epoch 1, step ") && msg.contains("smaller learning rate"),
+        "{msg}"
+    );
+    assert!(msg.contains("no checkpoint"), "{msg}");
+    assert!(
+        !run_dir.path().join("model.mpk").exists(),
+        "no diverged model saved"
+    );
+    assert!(!run_dir.path().join("summary.json").exists());
 }

@@ -43,6 +43,21 @@ pub enum FitError {
     NoEpochs,
     #[error("learning rate {0} must be a positive number")]
     BadLearningRate(f64),
+    #[error(
+        "the training loss became NaN or infinite at epoch {epoch}, step {step} (learning rate {lr}): \
+         the run diverged; try a smaller learning rate (e.g. --lr {smaller}). {kept}",
+        smaller = lr / 10.0,
+        kept = match last_good_epoch {
+            Some(e) => format!("The last good checkpoint (epoch {e}) is kept; nothing after it was saved."),
+            None => "No epoch finished, so there is no checkpoint to keep.".to_string(),
+        }
+    )]
+    Diverged {
+        epoch: usize,
+        step: usize,
+        lr: f64,
+        last_good_epoch: Option<usize>,
+    },
 }
 
 /// The trained (inference) model and the per-epoch figures.
@@ -78,7 +93,7 @@ where
         config,
         dir: dir.to_path_buf(),
     };
-    Ok(match o.kind {
+    match o.kind {
         OptimizerChoice::Sgd | OptimizerChoice::Momentum => {
             run.launch(model, o.sgd().init(), train, valid)
         }
@@ -86,7 +101,7 @@ where
         OptimizerChoice::RmsProp => run.launch(model, o.rms_prop().init(), train, valid),
         OptimizerChoice::Adam => run.launch(model, o.adam().init(), train, valid),
         OptimizerChoice::AdamW => run.launch(model, o.adam_w().init(), train, valid),
-    })
+    }
 }
 
 struct Run<'a> {
@@ -101,7 +116,7 @@ impl Run<'_> {
         optimizer: O,
         train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>>,
         valid: Arc<dyn DataLoader<B::InnerBackend, <M::InnerModule as InferenceStep>::Input>>,
-    ) -> FitResult<M::InnerModule>
+    ) -> Result<FitResult<M::InnerModule>, FitError>
     where
         B: AutodiffBackend,
         M: TrainStep<Output = ClassificationOutput<B>> + AutodiffModule<B> + Display + 'static,
@@ -115,7 +130,10 @@ impl Run<'_> {
             config.epochs,
         );
         let epochs = log.handle();
-        let mut training = SupervisedTraining::new(&self.dir, train, valid)
+        let diverged = log.divergence();
+        let mut training = SupervisedTraining::new(&self.dir, train, valid);
+        let log = log.stop_on_divergence(training.interrupter());
+        training = training
             .metrics((AccuracyMetric::new(), LossMetric::new()))
             .metric_train_numeric(LearningRateMetric::new())
             .with_metric_logger(log)
@@ -140,10 +158,19 @@ impl Run<'_> {
         let mut renderer = result.renderer;
         renderer.manual_close();
         let epochs = epochs.lock().map(|e| e.clone()).unwrap_or_default();
-        FitResult {
+        if let Some(d) = diverged.lock().ok().and_then(|d| *d) {
+            let last_good = d.epoch.saturating_sub(1);
+            return Err(FitError::Diverged {
+                epoch: d.epoch,
+                step: d.step,
+                lr: config.schedule.initial(),
+                last_good_epoch: (last_good >= 1).then_some(last_good),
+            });
+        }
+        Ok(FitResult {
             model: result.model,
             epochs,
-        }
+        })
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 use burn::train::logger::MetricLogger;
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
+use burn::train::Interrupter;
 use serde::{Deserialize, Serialize};
 
 /// One epoch's figures, as written to `metrics.jsonl`.
@@ -21,6 +22,14 @@ pub struct EpochMetrics {
     pub seconds: f64,
 }
 
+/// Where the training loss first stopped being a finite number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    pub epoch: usize,
+    /// The optimizer step within that epoch, from 1.
+    pub step: usize,
+}
+
 /// A burn-train metric logger that keeps each epoch's means in memory,
 /// appends them to a JSON-lines file, and (without the dashboard) prints a
 /// line per epoch. It also answers the early-stopping strategy's queries.
@@ -32,6 +41,8 @@ pub struct EpochLog {
     print: bool,
     total_epochs: usize,
     started: Option<Instant>,
+    diverged: Arc<Mutex<Option<Divergence>>>,
+    interrupter: Option<Interrupter>,
 }
 
 impl EpochLog {
@@ -44,7 +55,22 @@ impl EpochLog {
             print,
             total_epochs,
             started: None,
+            diverged: Arc::default(),
+            interrupter: None,
         }
+    }
+
+    /// Stops training through `interrupter` as soon as a training loss is
+    /// NaN or infinite: the epoch is abandoned before its checkpoint, so
+    /// the last good one stays.
+    pub fn stop_on_divergence(mut self, interrupter: Interrupter) -> Self {
+        self.interrupter = Some(interrupter);
+        self
+    }
+
+    /// Set once the loss diverges.
+    pub fn divergence(&self) -> Arc<Mutex<Option<Divergence>>> {
+        self.diverged.clone()
     }
 
     /// The epochs logged so far, shared with whoever holds the handle.
@@ -94,10 +120,28 @@ impl MetricLogger for EpochLog {
                 .get(&numeric.entry.metric_id)
                 .cloned()
                 .unwrap_or_default();
-            self.entries
-                .entry((split.to_string(), name, epoch))
-                .or_default()
-                .push(numeric.numeric_entry);
+            let entries = self
+                .entries
+                .entry((split.to_string(), name.clone(), epoch))
+                .or_default();
+            let finite = match numeric.numeric_entry {
+                NumericEntry::Value(v) => v.is_finite(),
+                NumericEntry::Aggregated {
+                    aggregated_value, ..
+                } => aggregated_value.is_finite(),
+            };
+            entries.push(numeric.numeric_entry);
+            if !finite && name == "Loss" && matches!(split, Split::Train) {
+                let step = entries.len();
+                if let Ok(mut diverged) = self.diverged.lock() {
+                    if diverged.is_none() {
+                        *diverged = Some(Divergence { epoch, step });
+                        if let Some(interrupter) = &self.interrupter {
+                            interrupter.stop(Some("the training loss is NaN or infinite"));
+                        }
+                    }
+                }
+            }
         }
     }
 
