@@ -10,11 +10,15 @@ train-mnist backend=backend *args="":
 train experiment backend=backend *args="":
     cargo run --release -p dlsuite -- train {{experiment}} --backend {{backend}} {{args}}
 
+# Run experiments (all, a group: lessons/mnist/compare/fashion, or one name) and write artifacts/REPORT.md.
+reproduce which="all" backend=backend *args="":
+    cargo run --release -p dlsuite -- reproduce {{which}} --backend {{backend}} {{args}}
+
 # Reload a finished run and measure its test accuracy again.
 eval run backend=backend:
     cargo run --release -p dlsuite -- eval {{run}} --backend {{backend}}
 
-# Classify picture files with a trained run.
+# Classify picture files with a trained run (add --show DIR to see what the model saw).
 predict run +images:
     cargo run --release -p dlsuite -- predict {{run}} {{images}}
 

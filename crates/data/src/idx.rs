@@ -19,6 +19,10 @@ const MAGIC_LABELS: u32 = 0x0000_0801;
 const MAGIC_IMAGES: u32 = 0x0000_0803;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// The largest inflated file accepted: MNIST's training images are 47 MB;
+/// a gzip bomb stops here instead of filling memory.
+pub const MAX_INFLATED: u64 = 1 << 30;
+
 /// Reads a file whole, inflating it when it starts with the gzip magic bytes.
 pub fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).map_err(|source| DataError::from_io(path, source))?;
@@ -26,13 +30,26 @@ pub fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>> {
         return Ok(raw);
     }
     // MNIST compresses about 5:1; reserving that avoids repeated regrowth.
-    let mut out = Vec::with_capacity(raw.len() * 5);
+    let mut out = Vec::with_capacity((raw.len() * 5).min(MAX_INFLATED as usize));
     GzDecoder::new(raw.as_slice())
+        .take(MAX_INFLATED + 1)
         .read_to_end(&mut out)
         .map_err(|source| DataError::Gzip {
             path: path.to_path_buf(),
             source,
         })?;
+    if out.len() as u64 > MAX_INFLATED {
+        return Err(DataError::Gzip {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "inflates to more than {} MiB, far beyond any IDX file of 28×28 images",
+                    MAX_INFLATED >> 20
+                ),
+            ),
+        });
+    }
     Ok(out)
 }
 
