@@ -42,6 +42,15 @@ pub fn curves(path: &Path, title: &str, epochs: &[EpochCurve]) -> Result<(), Plo
     })
 }
 
+/// Axis label for whole numbers only (epochs, layers).
+fn whole(v: &f32) -> String {
+    if (v - v.round()).abs() < 1e-3 {
+        format!("{v:.0}")
+    } else {
+        String::new()
+    }
+}
+
 /// Train and validation lines with points, on one panel.
 fn two_lines(area: &Area, y_desc: &str, points: &[[(f32, f32); 2]]) -> DrawResult {
     let xs = span(points.iter().map(|p| p[0].0)).unwrap_or((0.0, 1.0));
@@ -54,6 +63,8 @@ fn two_lines(area: &Area, y_desc: &str, points: &[[(f32, f32); 2]]) -> DrawResul
     chart
         .configure_mesh()
         .x_desc("epoch")
+        .x_labels(points.len().clamp(2, 12))
+        .x_label_formatter(&whole)
         .y_desc(y_desc)
         .label_style(font(13))
         .axis_desc_style(font(14))
@@ -297,14 +308,16 @@ pub struct NormSeries {
 /// Gradient norm against layer on a log scale: vanishing gradients show as
 /// a line falling steeply toward the input side.
 pub fn gradient_norms(path: &Path, title: &str, series: &[NormSeries]) -> Result<(), PlotError> {
-    let positive = series
+    let (lo, hi) = series
         .iter()
         .flat_map(|s| s.norms.iter().copied())
-        .filter(|v| v.is_finite() && *v > 0.0);
-    let Some((lo, hi)) = span(positive) else {
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f32::INFINITY, 0f32), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if hi <= 0.0 {
         return Err(empty(path, "no positive gradient norms"));
-    };
-    let (lo, hi) = ((lo.max(1e-30) / 3.0).max(1e-30), hi * 3.0);
+    }
+    // A factor of 3 of room on each side, in log space.
+    let (lo, hi) = (lo / 3.0, hi * 3.0);
     let layers = series.iter().map(|s| s.norms.len()).max().unwrap_or(1);
     draw(path, (760, 480), |root| {
         let mut chart = ChartBuilder::on(root)
@@ -316,6 +329,8 @@ pub fn gradient_norms(path: &Path, title: &str, series: &[NormSeries]) -> Result
         chart
             .configure_mesh()
             .x_desc("layer (1 = next to the input)")
+            .x_labels(layers.min(20))
+            .x_label_formatter(&whole)
             .y_desc("gradient norm (log)")
             .y_label_formatter(&|v| format!("{v:.0e}"))
             .label_style(font(12))

@@ -36,7 +36,8 @@ pub fn confusion_matrix(
     let cell = 52i32;
     let (left, top) = (120i32, 70i32);
     let side = (left + cell * k as i32 + 20) as u32;
-    draw(path, (side, side + 30), |root| {
+    let height = (top + cell * k as i32 + 20) as u32;
+    draw(path, (side, height), |root| {
         root.draw(&Text::new(
             format!(
                 "{title}: {:.2}% of {} right",

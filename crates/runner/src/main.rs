@@ -4,6 +4,7 @@ use anyhow::Context;
 use burn::backend::NdArray;
 use clap::{Parser, Subcommand};
 use dlsuite::backend::{dispatch, BackendChoice};
+use dlsuite::bench::{bench, parse_lists, BenchOptions};
 use dlsuite::experiment::{load_experiment, Experiment};
 use dlsuite::inference::{default_run_dir, print_summary, EvalJob, PredictJob};
 use dlsuite::lesson::LessonJob;
@@ -67,6 +68,28 @@ enum Command {
         /// Where the run folders and REPORT.md go.
         #[arg(long, default_value = "artifacts")]
         artifacts: PathBuf,
+    },
+    /// Time training and inference of the reference models on each backend,
+    /// with the PyTorch reference script's settings.
+    Bench {
+        /// Backends, comma-separated (ndarray, flex, wgpu) or `all`.
+        #[arg(long, default_value = "ndarray,flex")]
+        backends: String,
+        /// Models, comma-separated: softmax, mlp300, dnn512, cnn.
+        #[arg(long, default_value = "softmax,mlp300,dnn512,cnn")]
+        models: String,
+        /// Share of an epoch to time (1 = all 60,000 training images).
+        #[arg(long, default_value_t = 0.25)]
+        fraction: f64,
+        #[arg(long)]
+        mnist_dir: Option<PathBuf>,
+        /// A Python with torch installed: also run the reference script, one
+        /// epoch per model, and print the ratios.
+        #[arg(long)]
+        torch: Option<PathBuf>,
+        /// The reference script.
+        #[arg(long, default_value = "../shared/reference/pytorch_mnist.py")]
+        reference: PathBuf,
     },
     /// Reload a run's trained model and measure its test accuracy again.
     Eval {
@@ -184,6 +207,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             artifacts,
         }
         .run(&which),
+        Command::Bench {
+            backends,
+            models,
+            fraction,
+            mnist_dir,
+            torch,
+            reference,
+        } => {
+            let (backends, models) = parse_lists(&backends, &models)?;
+            bench(BenchOptions {
+                backends,
+                models,
+                fraction,
+                mnist_dir,
+                torch,
+                reference,
+            })
+        }
         Command::Eval {
             run,
             backend,

@@ -58,7 +58,7 @@ impl OptimizerConfig {
         self.clip_norm.map(GradientClippingConfig::Norm)
     }
 
-    pub(crate) fn sgd(&self) -> SgdConfig {
+    pub fn sgd(&self) -> SgdConfig {
         let momentum = (self.kind == OptimizerChoice::Momentum)
             .then(|| MomentumConfig::new().with_momentum(self.momentum));
         SgdConfig::new()
@@ -67,13 +67,13 @@ impl OptimizerConfig {
             .with_gradient_clipping(self.clip())
     }
 
-    pub(crate) fn ada_grad(&self) -> AdaGradConfig {
+    pub fn ada_grad(&self) -> AdaGradConfig {
         AdaGradConfig::new()
             .with_weight_decay(self.decay())
             .with_grad_clipping(self.clip())
     }
 
-    pub(crate) fn rms_prop(&self) -> RmsPropConfig {
+    pub fn rms_prop(&self) -> RmsPropConfig {
         // Plain RMSProp, as the lectures use it: no momentum term.
         RmsPropConfig::new()
             .with_momentum(0.0)
@@ -81,7 +81,7 @@ impl OptimizerConfig {
             .with_grad_clipping(self.clip())
     }
 
-    pub(crate) fn adam(&self) -> AdamConfig {
+    pub fn adam(&self) -> AdamConfig {
         // PyTorch's and TensorFlow's epsilon, for like-for-like comparisons.
         AdamConfig::new()
             .with_epsilon(1e-8)
@@ -89,7 +89,7 @@ impl OptimizerConfig {
             .with_grad_clipping(self.clip())
     }
 
-    pub(crate) fn adam_w(&self) -> AdamWConfig {
+    pub fn adam_w(&self) -> AdamWConfig {
         AdamWConfig::new()
             .with_epsilon(1e-8)
             .with_weight_decay(self.weight_decay as f32)
