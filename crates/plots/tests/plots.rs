@@ -53,7 +53,7 @@ fn digit(k: usize) -> Vec<f32> {
     (0..784)
         .map(|i| {
             let (r, c) = (i / 28, i % 28);
-            ((r + c + k) % 7 == 0 && (6..22).contains(&r)) as u8 as f32
+            ((r + c + k).is_multiple_of(7) && (6..22).contains(&r)) as u8 as f32
         })
         .collect()
 }

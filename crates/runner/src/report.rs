@@ -247,7 +247,14 @@ pub fn forward_flops(spec: &ModelSpec) -> f64 {
 /// this suite was measured on: throughput and per-step overhead fitted to
 /// the suite's own runs (see the README). `None` where there is no basis
 /// (wgpu: it depends on the GPU).
-pub fn estimate_seconds(experiment: &Experiment, backend: BackendChoice) -> Option<f64> {
+pub fn estimate_seconds(
+    experiment: &Experiment,
+    backend: BackendChoice,
+    artifacts: &Path,
+) -> Option<f64> {
+    if let Some(seconds) = from_history(experiment, backend, artifacts) {
+        return Some(seconds);
+    }
     if backend == BackendChoice::Wgpu {
         return None;
     }
@@ -261,6 +268,20 @@ pub fn estimate_seconds(experiment: &Experiment, backend: BackendChoice) -> Opti
         }),
         Experiment::Training(c) => Some(training_seconds(c, backend)),
     }
+}
+
+/// An earlier run of the same experiment on the same backend is the best
+/// guide: its seconds per epoch times this run's epochs, plus its overhead.
+fn from_history(experiment: &Experiment, backend: BackendChoice, artifacts: &Path) -> Option<f64> {
+    let Experiment::Training(c) = experiment else {
+        return None;
+    };
+    let s: RunSummary = read_json(&artifacts.join(&c.name).join("summary.json"))?;
+    if s.backend != backend.name() || s.epochs == 0 {
+        return None;
+    }
+    let overhead = (s.wall_seconds - s.seconds_per_epoch * s.epochs as f64).max(0.0);
+    Some(s.seconds_per_epoch * c.train.epochs as f64 + overhead)
 }
 
 fn training_seconds(c: &RunConfig, backend: BackendChoice) -> f64 {

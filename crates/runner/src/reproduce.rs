@@ -64,7 +64,7 @@ impl Reproduce {
         println!("{} experiment(s) on {}:", chosen.len(), self.backend.name());
         let mut total = Some(0.0);
         for e in chosen {
-            let estimate = estimate_seconds(e, self.backend);
+            let estimate = estimate_seconds(e, self.backend, &self.artifacts);
             total = total.zip(estimate).map(|(t, e)| t + e);
             println!(
                 "  {:<32} {:<8} {}",
