@@ -26,6 +26,10 @@ predict run +images:
 data *args="":
     cargo run --release -p dlsuite -- data {{args}}
 
+# Speed of the reference models per backend (add --torch .venv-torch/bin/python for PyTorch side by side).
+bench *args="":
+    cargo run --release -p dlsuite -- bench {{args}}
+
 # The test suite (CPU, offline).
 test:
     cargo test --workspace

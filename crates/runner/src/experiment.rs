@@ -139,6 +139,12 @@ pub fn load_experiment(experiment: &str) -> anyhow::Result<Experiment> {
 /// report order (by group, then by name).
 pub fn select(which: &str, dir: &Path) -> anyhow::Result<Vec<Experiment>> {
     let names = list_experiments(dir);
+    if names.is_empty() {
+        anyhow::bail!(
+            "{}: no experiment files (run from the repository root)",
+            dir.display()
+        );
+    }
     let mut all = Vec::new();
     for name in &names {
         let path = dir.join(format!("{name}.toml"));
@@ -219,6 +225,13 @@ mod tests {
         let text = "name = \"x\"\ndataset = \"mnist\"\n[model]\nkind = \"softmax\"\n[train]\nepochs = 1\nbatch_size = 0\nlr = 0.1\n";
         let err = Experiment::parse(text, "x.toml").unwrap_err().to_string();
         assert_eq!(err, "x.toml: train.batch_size = 0: must be at least 1");
+    }
+
+    #[test]
+    fn selecting_from_a_folder_without_experiments_says_so() {
+        let empty = tempfile::tempdir().unwrap();
+        let err = select("all", empty.path()).unwrap_err().to_string();
+        assert!(err.contains("no experiment files"), "{err}");
     }
 
     #[test]
