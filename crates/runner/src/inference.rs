@@ -13,8 +13,7 @@ use dlsuite_plots::prediction_card;
 
 use crate::backend::OnBackend;
 use crate::pictures::draw_run_pictures;
-use crate::run::{evaluate, load_run, report_pictures, Evaluation, RunSummary};
-use dlsuite_train::EpochMetrics;
+use crate::run::{evaluate, load_run, read_metrics, report_pictures, Evaluation, RunSummary};
 
 /// Reloads a run's model and measures it on the test set again.
 pub struct EvalJob {
@@ -45,13 +44,7 @@ impl OnBackend for EvalJob {
             Some(s) => println!("; the run recorded {:.2}%", s.test_accuracy),
             None => println!(),
         }
-        let epochs: Vec<EpochMetrics> = std::fs::read_to_string(self.run_dir.join("metrics.jsonl"))
-            .map(|text| {
-                text.lines()
-                    .filter_map(|l| serde_json::from_str(l).ok())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let epochs = read_metrics(&self.run_dir).unwrap_or_default();
         report_pictures(draw_run_pictures(
             &self.run_dir,
             &config.name,

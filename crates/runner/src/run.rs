@@ -201,7 +201,13 @@ impl OnBackend for TrainJob {
             .context("saving the trained model")?;
 
         let test = evaluate(&model, &test_digits, kind, &device);
-        let epochs = result.epochs;
+        // A resumed run's history starts before this process: take it whole
+        // from metrics.jsonl (the last line of an epoch written twice wins).
+        let epochs = if self.resume {
+            read_metrics(&self.run_dir).unwrap_or(result.epochs)
+        } else {
+            result.epochs
+        };
         let summary = RunSummary {
             name: config.name.clone(),
             dataset: kind.name().into(),
@@ -237,6 +243,18 @@ impl OnBackend for TrainJob {
         );
         Ok(summary)
     }
+}
+
+/// Every epoch in a run folder's `metrics.jsonl`, in order, one per epoch.
+pub fn read_metrics(run_dir: &Path) -> Option<Vec<EpochMetrics>> {
+    let text = std::fs::read_to_string(run_dir.join("metrics.jsonl")).ok()?;
+    let mut by_epoch = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        if let Ok(m) = serde_json::from_str::<EpochMetrics>(line) {
+            by_epoch.insert(m.epoch, m);
+        }
+    }
+    Some(by_epoch.into_values().collect())
 }
 
 /// Pictures are a bonus: failing to draw one is reported, not fatal.
@@ -286,9 +304,14 @@ fn prepare_run_dir(dir: &Path, resume: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The last epoch whose model, optimizer and scheduler checkpoints all exist.
+/// The last epoch whose model, optimizer and scheduler checkpoints are all
+/// complete. burn-train writes the three on background threads, straight
+/// into their files, so a run killed at the wrong moment can leave one cut
+/// short: each file must decode as one whole MessagePack value, or the
+/// epoch before it is taken.
 pub fn last_checkpoint(dir: &Path) -> Option<usize> {
-    let entries = std::fs::read_dir(dir.join("checkpoint")).ok()?;
+    let checkpoints = dir.join("checkpoint");
+    let entries = std::fs::read_dir(&checkpoints).ok()?;
     let mut epochs: Vec<usize> = entries
         .filter_map(|e| e.ok()?.file_name().to_str().map(String::from))
         .filter_map(|name| {
@@ -300,12 +323,23 @@ pub fn last_checkpoint(dir: &Path) -> Option<usize> {
         .collect();
     epochs.sort_unstable();
     epochs.into_iter().rev().find(|e| {
-        ["optim", "scheduler"].iter().all(|p| {
-            dir.join("checkpoint")
-                .join(format!("{p}-{e}.mpk"))
-                .is_file()
-        })
+        let complete = ["model", "optim", "scheduler"]
+            .iter()
+            .all(|p| whole_msgpack(&checkpoints.join(format!("{p}-{e}.mpk"))));
+        if !complete {
+            eprintln!("checkpoint of epoch {e} is incomplete (the run was killed while writing it); skipping it");
+        }
+        complete
     })
+}
+
+/// Whether `path` holds exactly one complete MessagePack value.
+fn whole_msgpack(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let mut rest = bytes.as_slice();
+    rmpv::decode::read_value(&mut rest).is_ok() && rest.is_empty()
 }
 
 /// Loads a run's trained model for inference.

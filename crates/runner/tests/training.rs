@@ -293,3 +293,59 @@ fn a_diverging_run_stops_naming_epoch_and_step() {
     );
     assert!(!run_dir.path().join("summary.json").exists());
 }
+
+#[test]
+fn resume_skips_a_checkpoint_cut_short() {
+    let run_dir = tempfile::tempdir().unwrap();
+    let checkpoints = run_dir.path().join("checkpoint");
+    std::fs::create_dir_all(&checkpoints).unwrap();
+    // Epoch 1 complete; epoch 2's optimizer file cut off mid-array.
+    for part in ["model", "optim", "scheduler"] {
+        std::fs::write(
+            checkpoints.join(format!("{part}-1.mpk")),
+            [0x92, 0x01, 0x02],
+        )
+        .unwrap();
+        std::fs::write(
+            checkpoints.join(format!("{part}-2.mpk")),
+            [0x92, 0x01, 0x02],
+        )
+        .unwrap();
+    }
+    assert_eq!(dlsuite::run::last_checkpoint(run_dir.path()), Some(2));
+    std::fs::write(checkpoints.join("optim-2.mpk"), [0x92, 0x01]).unwrap();
+    assert_eq!(dlsuite::run::last_checkpoint(run_dir.path()), Some(1));
+    std::fs::remove_file(checkpoints.join("scheduler-1.mpk")).unwrap();
+    assert_eq!(dlsuite::run::last_checkpoint(run_dir.path()), None);
+}
+
+#[test]
+fn a_resumed_run_keeps_its_history_and_numbers_epochs_on() {
+    let run_dir = tempfile::tempdir().unwrap();
+    let job = |epochs: usize, resume: bool| {
+        let mut config = config("kind = \"softmax\"", epochs);
+        config.train.limit = Some(200);
+        dispatch(
+            BackendChoice::Ndarray,
+            TrainJob {
+                config,
+                backend: BackendChoice::Ndarray,
+                data_dir: Some(fixture_dir()),
+                run_dir: run_dir.path().to_path_buf(),
+                dashboard: false,
+                resume,
+            },
+        )
+        .unwrap()
+        .unwrap()
+    };
+    job(2, false);
+    assert_eq!(dlsuite::run::last_checkpoint(run_dir.path()), Some(2));
+    let summary = job(4, true);
+    assert_eq!(summary.epochs, 4, "the summary counts the whole run");
+    let history = dlsuite::run::read_metrics(run_dir.path()).unwrap();
+    assert_eq!(history.iter().map(|e| e.epoch).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    for e in &history {
+        assert!(e.train_loss.is_finite() && e.valid_accuracy.is_finite(), "{e:?}");
+    }
+}

@@ -128,7 +128,8 @@ impl Run<'_> {
             Some(self.dir.join("metrics.jsonl")),
             !config.dashboard,
             config.epochs,
-        );
+        )
+        .starting_at(config.resume_from.map_or(1, |e| e + 1));
         let epochs = log.handle();
         let diverged = log.divergence();
         let mut training = SupervisedTraining::new(&self.dir, train, valid);

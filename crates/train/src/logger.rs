@@ -43,6 +43,10 @@ pub struct EpochLog {
     started: Option<Instant>,
     diverged: Arc<Mutex<Option<Divergence>>>,
     interrupter: Option<Interrupter>,
+    /// The epoch each split is in. burn-train numbers the updates it passes
+    /// from 1 even after a resume; its epoch summaries carry the true number.
+    current: HashMap<String, usize>,
+    first_epoch: usize,
 }
 
 impl EpochLog {
@@ -57,7 +61,16 @@ impl EpochLog {
             started: None,
             diverged: Arc::default(),
             interrupter: None,
+            current: HashMap::new(),
+            first_epoch: 1,
         }
+    }
+
+    /// The number of the first epoch this logger sees (after a resume from
+    /// epoch `n`, it is `n + 1`).
+    pub fn starting_at(mut self, first_epoch: usize) -> Self {
+        self.first_epoch = first_epoch.max(1);
+        self
     }
 
     /// Stops training through `interrupter` as soon as a training loss is
@@ -110,7 +123,11 @@ impl EpochLog {
 }
 
 impl MetricLogger for EpochLog {
-    fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
+    fn log(&mut self, update: MetricsUpdate, _epoch: usize, split: &Split) {
+        let epoch = *self
+            .current
+            .entry(split.to_string())
+            .or_insert(self.first_epoch);
         if matches!(split, Split::Train) && self.started.is_none() {
             self.started = Some(Instant::now());
         }
@@ -163,6 +180,8 @@ impl MetricLogger for EpochLog {
     }
 
     fn log_epoch_summary(&mut self, summary: EpochSummary) {
+        self.current
+            .insert(summary.split.to_string(), summary.epoch_number + 1);
         // An epoch is complete once its validation pass is.
         if !matches!(summary.split, Split::Valid) {
             return;
