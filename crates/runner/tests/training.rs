@@ -344,8 +344,14 @@ fn a_resumed_run_keeps_its_history_and_numbers_epochs_on() {
     let summary = job(4, true);
     assert_eq!(summary.epochs, 4, "the summary counts the whole run");
     let history = dlsuite::run::read_metrics(run_dir.path()).unwrap();
-    assert_eq!(history.iter().map(|e| e.epoch).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(
+        history.iter().map(|e| e.epoch).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
     for e in &history {
-        assert!(e.train_loss.is_finite() && e.valid_accuracy.is_finite(), "{e:?}");
+        assert!(
+            e.train_loss.is_finite() && e.valid_accuracy.is_finite(),
+            "{e:?}"
+        );
     }
 }
