@@ -52,14 +52,14 @@ pub struct LogicGates {
 
 pub fn logic_gates<B: AutodiffBackend>(c: &LogicGatesLesson, device: &B::Device) -> LogicGates {
     B::seed(device, c.seed);
+    let bce = BinaryCrossEntropyLossConfig::new()
+        .with_logits(true)
+        .init(device);
     let single_neuron = Gate::ALL
         .iter()
         .map(|&gate| {
             let table = gate.truth_table();
             let (x, y) = tensors::<B>(&table, device);
-            let bce = BinaryCrossEntropyLossConfig::new()
-                .with_logits(true)
-                .init(device);
             let mut last = f32::NAN;
             let model = full_batch_descent(
                 LogisticRegressionConfig::new(2).init::<B>(device),
@@ -70,19 +70,19 @@ pub fn logic_gates<B: AutodiffBackend>(c: &LogicGatesLesson, device: &B::Device)
                 |_, _, loss| last = loss,
             );
             let model = model.valid();
-            let (fx, fy) = frame(&table.points);
-            let map =
-                probability_map::<B::InnerBackend>(fx, fy, |g| model.probabilities(g), device);
-            let p = model.probabilities(x.inner());
-            fit(gate, "one neuron", &table, p, last, map)
+            fit(
+                gate,
+                "one neuron",
+                &table,
+                |g| model.probabilities(g),
+                last,
+                device,
+            )
         })
         .collect();
 
     let table = Gate::Xor.truth_table();
     let (x, y) = tensors::<B>(&table, device);
-    let bce = BinaryCrossEntropyLossConfig::new()
-        .with_logits(true)
-        .init(device);
     let mut last = f32::NAN;
     let net = full_batch_descent(
         MlpConfig::new(2, vec![c.hidden], 1)
@@ -96,16 +96,13 @@ pub fn logic_gates<B: AutodiffBackend>(c: &LogicGatesLesson, device: &B::Device)
         |_, _, loss| last = loss,
     );
     let net = net.valid();
-    let (fx, fy) = frame(&table.points);
-    let map = probability_map::<B::InnerBackend>(fx, fy, |g| sigmoid(net.forward(g)), device);
-    let p = sigmoid(net.forward(x.inner()));
     let two_layers = fit(
         Gate::Xor,
         &format!("2-layer net, {} tanh units", c.hidden),
         &table,
-        p,
+        |g| sigmoid(net.forward(g)),
         last,
-        map,
+        device,
     );
     LogicGates {
         single_neuron,
@@ -113,17 +110,21 @@ pub fn logic_gates<B: AutodiffBackend>(c: &LogicGatesLesson, device: &B::Device)
     }
 }
 
+/// A trained model's answers on the truth table and its decision map;
+/// `probability` maps inputs `[n, 2]` to P(output = 1) `[n, 1]`.
 fn fit<B: Backend>(
     gate: Gate,
     model: &str,
     table: &Points2d,
-    probabilities: Tensor<B, 2>,
+    probability: impl Fn(Tensor<B, 2>) -> Tensor<B, 2>,
     final_loss: f32,
-    map: Vec<f32>,
+    device: &B::Device,
 ) -> GateFit {
     let name = format!("{gate:?}").to_uppercase();
     let (x, y) = frame(&table.points);
-    let probabilities: Vec<f32> = probabilities
+    let map = probability_map::<B>(x, y, &probability, device);
+    let (inputs, _) = tensors::<B>(table, device);
+    let probabilities: Vec<f32> = probability(inputs)
         .into_data()
         .convert::<f32>()
         .to_vec()

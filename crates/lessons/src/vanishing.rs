@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::Lesson;
 
 use crate::config::VanishingGradientLesson;
+use crate::maps::tensors;
 
 /// Gradient-norm rows kept per run, at most: enough for a chart.
 const MAX_LOG_ROWS: usize = 300;
@@ -57,10 +58,7 @@ pub fn vanishing_gradient<B: AutodiffBackend>(
     device: &B::Device,
 ) -> VanishingGradient {
     let table = Gate::Xor.truth_table();
-    let flat: Vec<f32> = table.points.iter().flatten().copied().collect();
-    let x = Tensor::<B, 2>::from_data(TensorData::new(flat, [4, 2]), device);
-    let labels: Vec<i64> = table.labels.iter().map(|&l| l as i64).collect();
-    let y = Tensor::<B, 2, Int>::from_data(TensorData::new(labels, [4, 1]), device);
+    let (x, y) = tensors::<B>(&table, device);
     let bce = BinaryCrossEntropyLossConfig::new()
         .with_logits(true)
         .init(device);

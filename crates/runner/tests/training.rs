@@ -21,6 +21,21 @@ fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mnist")
 }
 
+/// Trains `config` on the MNIST fixture on ndarray into `run_dir`.
+fn train(config: RunConfig, run_dir: &Path, resume: bool) -> anyhow::Result<RunSummary> {
+    dispatch(
+        BackendChoice::Ndarray,
+        TrainJob {
+            config,
+            backend: BackendChoice::Ndarray,
+            data_dir: Some(fixture_dir()),
+            run_dir: run_dir.to_path_buf(),
+            dashboard: false,
+            resume,
+        },
+    )?
+}
+
 fn config(model: &str, epochs: usize) -> RunConfig {
     RunConfig::parse(
         &format!(
@@ -117,19 +132,7 @@ fn train_writes_artifacts_and_eval_reproduces_the_accuracy() {
     let run_dir = tempfile::tempdir().unwrap();
     let mut config = config("kind = \"cnn\"\npreset = \"lenet\"", 2);
     config.train.limit = Some(300);
-    let summary = dispatch(
-        BackendChoice::Ndarray,
-        TrainJob {
-            config,
-            backend: BackendChoice::Ndarray,
-            data_dir: Some(fixture_dir()),
-            run_dir: run_dir.path().to_path_buf(),
-            dashboard: false,
-            resume: false,
-        },
-    )
-    .unwrap()
-    .unwrap();
+    let summary = train(config, run_dir.path(), false).unwrap();
     for file in [
         "config.json",
         "model.mpk",
@@ -196,19 +199,7 @@ fn softmax_run_draws_its_weight_images() {
     let run_dir = tempfile::tempdir().unwrap();
     let mut config = config("kind = \"softmax\"", 1);
     config.train.limit = Some(200);
-    dispatch(
-        BackendChoice::Ndarray,
-        TrainJob {
-            config,
-            backend: BackendChoice::Ndarray,
-            data_dir: Some(fixture_dir()),
-            run_dir: run_dir.path().to_path_buf(),
-            dashboard: false,
-            resume: false,
-        },
-    )
-    .unwrap()
-    .unwrap();
+    train(config, run_dir.path(), false).unwrap();
     let weights = image::open(run_dir.path().join("weights.png"))
         .unwrap()
         .to_rgb8();
@@ -268,19 +259,7 @@ fn a_diverging_run_stops_naming_epoch_and_step() {
     config.train.optimizer = OptimizerChoice::Sgd;
     config.train.lr = 1e30;
     config.train.limit = Some(200);
-    let err = dispatch(
-        BackendChoice::Ndarray,
-        TrainJob {
-            config,
-            backend: BackendChoice::Ndarray,
-            data_dir: Some(fixture_dir()),
-            run_dir: run_dir.path().to_path_buf(),
-            dashboard: false,
-            resume: false,
-        },
-    )
-    .unwrap()
-    .unwrap_err();
+    let err = train(config, run_dir.path(), false).unwrap_err();
     let msg = format!("{err:#}");
     assert!(
         msg.contains("NaN or infinite at epoch 1, step ") && msg.contains("smaller learning rate"),
@@ -325,19 +304,7 @@ fn a_resumed_run_keeps_its_history_and_numbers_epochs_on() {
     let job = |epochs: usize, resume: bool| {
         let mut config = config("kind = \"softmax\"", epochs);
         config.train.limit = Some(200);
-        dispatch(
-            BackendChoice::Ndarray,
-            TrainJob {
-                config,
-                backend: BackendChoice::Ndarray,
-                data_dir: Some(fixture_dir()),
-                run_dir: run_dir.path().to_path_buf(),
-                dashboard: false,
-                resume,
-            },
-        )
-        .unwrap()
-        .unwrap()
+        train(config, run_dir.path(), resume).unwrap()
     };
     job(2, false);
     assert_eq!(dlsuite::run::last_checkpoint(run_dir.path()), Some(2));
