@@ -322,3 +322,47 @@ fn a_resumed_run_keeps_its_history_and_numbers_epochs_on() {
         );
     }
 }
+
+/// A run killed after epoch 1 and resumed must end exactly where the same run
+/// left alone ends: same weights, optimizer moments, schedule position and
+/// data order.
+#[test]
+fn a_resumed_run_ends_where_the_uninterrupted_run_ends() {
+    let whole = tempfile::tempdir().unwrap();
+    let cut = tempfile::tempdir().unwrap();
+    let job = |dir: &Path, resume: bool| {
+        let mut config = config("kind = \"mlp\"\nhidden = [16]", 2);
+        config.train.limit = Some(200);
+        config.train.schedule = dlsuite::config::ScheduleName::Cosine;
+        train(config, dir, resume).unwrap()
+    };
+    let uninterrupted = job(whole.path(), false);
+
+    // What a kill during epoch 2 leaves behind: epoch 1's checkpoint and log line.
+    let checkpoints = cut.path().join("checkpoint");
+    std::fs::create_dir_all(&checkpoints).unwrap();
+    for part in ["model", "optim", "scheduler"] {
+        let name = format!("{part}-1.mpk");
+        std::fs::copy(
+            whole.path().join("checkpoint").join(&name),
+            checkpoints.join(&name),
+        )
+        .unwrap();
+    }
+    let log = std::fs::read_to_string(whole.path().join("metrics.jsonl")).unwrap();
+    let first_line = log.lines().next().unwrap();
+    std::fs::write(cut.path().join("metrics.jsonl"), format!("{first_line}\n")).unwrap();
+
+    let resumed = job(cut.path(), true);
+    let history = |dir: &Path| dlsuite::run::read_metrics(dir).unwrap();
+    let (a, b) = (history(whole.path()), history(cut.path()));
+    assert_eq!(a.len(), 2);
+    assert_eq!(b.len(), 2);
+    assert_eq!(a[1].train_loss, b[1].train_loss, "epoch 2's training loss");
+    assert_eq!(
+        a[1].valid_loss, b[1].valid_loss,
+        "epoch 2's validation loss"
+    );
+    assert_eq!(uninterrupted.test_loss, resumed.test_loss);
+    assert_eq!(uninterrupted.test_accuracy, resumed.test_accuracy);
+}

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::logger::{EpochLog, EpochMetrics};
 use crate::optimizer::{OptimizerChoice, OptimizerConfig};
+use crate::resume::ContinuedShuffle;
 use crate::schedule::LrSchedule;
 
 /// How to train: everything burn-train's `Learner` needs beyond the model
@@ -132,6 +133,10 @@ impl Run<'_> {
         .starting_at(config.resume_from.map_or(1, |e| e + 1));
         let epochs = log.handle();
         let diverged = log.divergence();
+        let train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>> = match config.resume_from {
+            Some(done) => Arc::new(ContinuedShuffle::new(train, done)),
+            None => train,
+        };
         let mut training = SupervisedTraining::new(&self.dir, train, valid);
         let log = log.stop_on_divergence(training.interrupter());
         training = training

@@ -6,6 +6,7 @@ mod descent;
 mod learner;
 mod logger;
 mod optimizer;
+mod resume;
 mod schedule;
 mod step;
 
