@@ -192,12 +192,9 @@ impl OnBackend for TrainJob {
         let result = fit(net, &fit_config, train_loader, valid_loader, &self.run_dir)?;
         let model = result.model;
 
-        let tmp = self.run_dir.join(".model-tmp");
         model
             .clone()
-            .save_file(&tmp, &Recorder::new())
-            .context("saving the trained model")?;
-        std::fs::rename(tmp.with_extension("mpk"), self.run_dir.join("model.mpk"))
+            .save_file(self.run_dir.join("model"), &Recorder::new())
             .context("saving the trained model")?;
 
         let test = evaluate(&model, &test_digits, kind, &device);

@@ -6,6 +6,7 @@ mod descent;
 mod learner;
 mod logger;
 mod optimizer;
+mod recorder;
 mod resume;
 mod schedule;
 mod step;
@@ -14,9 +15,6 @@ pub use descent::full_batch_descent;
 pub use learner::{fit, FitConfig, FitError, FitResult};
 pub use logger::{Divergence, EpochLog, EpochMetrics};
 pub use optimizer::{OptimizerChoice, OptimizerConfig};
+pub use recorder::{write_atomic, Recorder};
 pub use schedule::LrSchedule;
 pub use step::classification_output;
-
-/// How models and checkpoints are saved: MessagePack at full precision, so a
-/// reloaded model computes exactly what the trained one did.
-pub type Recorder = burn::record::NamedMpkFileRecorder<burn::record::FullPrecisionSettings>;

@@ -1,6 +1,5 @@
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -213,14 +212,8 @@ impl MetricLogger for EpochLog {
             );
         }
         if let Some(path) = &self.file {
-            let line = serde_json::to_string(&metrics).unwrap_or_default();
-            let written = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .and_then(|mut f| writeln!(f, "{line}"));
-            if let Err(err) = written {
-                eprintln!("warning: cannot append to {}: {err}", path.display());
+            if let Err(err) = record_epoch(path, &metrics) {
+                eprintln!("warning: cannot write {}: {err}", path.display());
             }
         }
         if let Ok(mut epochs) = self.epochs.lock() {
@@ -228,5 +221,74 @@ impl MetricLogger for EpochLog {
         }
         // Old epochs are no longer queried by early stopping beyond its window.
         self.entries.retain(|(_, _, e), _| *e + 8 > epoch);
+    }
+}
+
+/// Rewrites the JSON-lines history with `metrics` as its last line, atomically:
+/// a run killed mid-write leaves the previous history whole. Lines for this
+/// epoch or later (left by a run killed after logging an epoch but before its
+/// checkpoint) are dropped, since the resumed run redoes those epochs.
+fn record_epoch(path: &Path, metrics: &EpochMetrics) -> std::io::Result<()> {
+    let old = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let mut text = String::new();
+    for line in old.lines() {
+        if let Ok(m) = serde_json::from_str::<EpochMetrics>(line) {
+            if m.epoch < metrics.epoch {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    text.push_str(&serde_json::to_string(metrics).map_err(std::io::Error::other)?);
+    text.push('\n');
+    crate::write_atomic(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(epoch: usize, loss: f64) -> EpochMetrics {
+        EpochMetrics {
+            epoch,
+            train_loss: loss,
+            train_accuracy: 50.0,
+            valid_loss: loss,
+            valid_accuracy: 50.0,
+            lr: 1e-3,
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_history_cut_mid_line_is_rewritten_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.jsonl");
+        let line = |m: &EpochMetrics| serde_json::to_string(m).unwrap();
+        // Epochs 1 to 3 logged, epoch 3 never checkpointed, and a kill in the
+        // middle of a fourth line.
+        let old = format!(
+            "{}\n{}\n{}\n{{\"epoch\":4,\"train_lo",
+            line(&epoch(1, 2.0)),
+            line(&epoch(2, 1.0)),
+            line(&epoch(3, 0.5))
+        );
+        std::fs::write(&path, old).unwrap();
+
+        record_epoch(&path, &epoch(3, 0.7)).unwrap();
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        let kept: Vec<EpochMetrics> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(kept, [epoch(1, 2.0), epoch(2, 1.0), epoch(3, 0.7)]);
+        assert!(text.ends_with('\n'));
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
     }
 }

@@ -1,0 +1,111 @@
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::record::{
+    FileRecorder, FullPrecisionSettings, NamedMpkFileRecorder, Recorder as BurnRecorder,
+    RecorderError,
+};
+use burn::tensor::backend::Backend;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// How models and checkpoints are saved: MessagePack at full precision, so a
+/// reloaded model computes exactly what the trained one did, written to a
+/// temporary file and renamed into place, so a run killed while saving leaves
+/// the old file or the new one, never half of one. The files are the ones
+/// Burn's `NamedMpkFileRecorder` reads.
+#[derive(Clone, Debug, Default)]
+pub struct Recorder {
+    reader: NamedMpkFileRecorder<FullPrecisionSettings>,
+}
+
+impl Recorder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl<B: Backend> BurnRecorder<B> for Recorder {
+    type Settings = FullPrecisionSettings;
+    type RecordArgs = PathBuf;
+    type RecordOutput = ();
+    type LoadArgs = PathBuf;
+
+    fn save_item<I: Serialize>(&self, item: I, file: PathBuf) -> Result<(), RecorderError> {
+        let path = file.with_extension(<Self as FileRecorder<B>>::file_extension());
+        let bytes = rmp_serde::encode::to_vec_named(&item)
+            .map_err(|e| RecorderError::Unknown(format!("{}: {e}", path.display())))?;
+        write_atomic(&path, &bytes)
+            .map_err(|e| RecorderError::Unknown(format!("{}: {e}", path.display())))
+    }
+
+    fn load_item<I: DeserializeOwned>(&self, file: &mut PathBuf) -> Result<I, RecorderError> {
+        <NamedMpkFileRecorder<FullPrecisionSettings> as BurnRecorder<B>>::load_item(
+            &self.reader,
+            file,
+        )
+    }
+}
+
+impl<B: Backend> FileRecorder<B> for Recorder {
+    fn file_extension() -> &'static str {
+        "mpk"
+    }
+}
+
+/// Writes `bytes` to `path` through a synced temporary file in the same
+/// folder and a rename, so readers see the old file or the new one, never a
+/// mixture.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::NdArray;
+    use burn::module::Module;
+    use burn::nn::{Linear, LinearConfig};
+
+    type B = NdArray;
+
+    #[test]
+    fn saves_files_burn_reads_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Default::default();
+        let first: Linear<B> = LinearConfig::new(3, 2).init(&device);
+        let second: Linear<B> = LinearConfig::new(3, 2).init(&device);
+        let expected = second.weight.val().into_data();
+        first
+            .save_file(dir.path().join("model"), &Recorder::new())
+            .unwrap();
+        // Saving again replaces the file whole.
+        second
+            .save_file(dir.path().join("model"), &Recorder::new())
+            .unwrap();
+
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["model.mpk"]);
+        let loaded = LinearConfig::new(3, 2)
+            .init::<B>(&device)
+            .load_file(
+                dir.path().join("model.mpk"),
+                &NamedMpkFileRecorder::<FullPrecisionSettings>::new(),
+                &device,
+            )
+            .unwrap();
+        loaded.weight.val().into_data().assert_eq(&expected, true);
+    }
+}
