@@ -14,7 +14,7 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use dlsuite_data::idx::PIXELS;
 use dlsuite_data::{Digits, ImageBatcher, Kind};
-use dlsuite_train::{OptimizerChoice, OptimizerConfig};
+use dlsuite_train::{OptimizerChoice, OptimizerConfig, OptimizerJob};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
@@ -109,16 +109,12 @@ impl OnBackend for BenchJob {
         for m in &self.models {
             B::seed(&device, 0);
             let net: Net<B> = build_net(&m.spec, &device);
-            let o = OptimizerConfig::new(m.optimizer);
-            let (net, images_per_s) = match m.optimizer {
-                OptimizerChoice::Sgd | OptimizerChoice::Momentum => {
-                    train_pass(net, o.sgd().init(), m, &self, &device)
-                }
-                OptimizerChoice::AdaGrad => train_pass(net, o.ada_grad().init(), m, &self, &device),
-                OptimizerChoice::RmsProp => train_pass(net, o.rms_prop().init(), m, &self, &device),
-                OptimizerChoice::Adam => train_pass(net, o.adam().init(), m, &self, &device),
-                OptimizerChoice::AdamW => train_pass(net, o.adam_w().init(), m, &self, &device),
-            };
+            let (net, images_per_s) = OptimizerConfig::new(m.optimizer).apply(TrainPass {
+                net,
+                model: m,
+                job: &self,
+                device: &device,
+            });
             let model = net.valid();
             let test_images = ((self.test.len() as f64 * self.fraction) as usize)
                 .max(1000)
@@ -144,57 +140,64 @@ impl OnBackend for BenchJob {
 }
 
 /// Trains `net` on a shuffled share of the training set, batch by batch as
-/// the PyTorch script does (forward, cross-entropy, backward, step); returns
-/// the net and the training images per second. Two untimed steps come first
-/// (wgpu compiles its kernels there).
-fn train_pass<B, O>(
-    mut net: Net<B>,
-    mut optimizer: O,
-    m: &BenchModel,
-    job: &BenchJob,
-    device: &B::Device,
-) -> (Net<B>, f64)
-where
-    B: AutodiffBackend,
-    O: Optimizer<Net<B>, B>,
-{
-    let batcher = ImageBatcher::grid(Kind::Mnist.normalization());
-    let loss_fn = CrossEntropyLossConfig::new().init(device);
-    let mut order: Vec<usize> = (0..job.train.len()).collect();
-    order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(0));
-    let images = ((job.train.len() as f64 * job.fraction) as usize)
-        .max(m.batch)
-        .min(job.train.len());
-    let mut pixels = Vec::with_capacity(m.batch * PIXELS);
-    let mut step = |net: Net<B>, batch: &[usize]| -> (Net<B>, Tensor<B, 1>) {
-        pixels.clear();
-        for &i in batch {
-            pixels.extend_from_slice(job.train.image(i));
+/// the PyTorch script does (forward, cross-entropy, backward, step); gives
+/// back the net and the training images per second. Two untimed steps come
+/// first (wgpu compiles its kernels there).
+struct TrainPass<'a, B: AutodiffBackend> {
+    net: Net<B>,
+    model: &'a BenchModel,
+    job: &'a BenchJob,
+    device: &'a B::Device,
+}
+
+impl<B: AutodiffBackend> OptimizerJob<B, Net<B>> for TrainPass<'_, B> {
+    type Output = (Net<B>, f64);
+
+    fn run<O: Optimizer<Net<B>, B> + 'static>(self, mut optimizer: O) -> (Net<B>, f64) {
+        let TrainPass {
+            mut net,
+            model: m,
+            job,
+            device,
+        } = self;
+        let batcher = ImageBatcher::grid(Kind::Mnist.normalization());
+        let loss_fn = CrossEntropyLossConfig::new().init(device);
+        let mut order: Vec<usize> = (0..job.train.len()).collect();
+        order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(0));
+        let images = ((job.train.len() as f64 * job.fraction) as usize)
+            .max(m.batch)
+            .min(job.train.len());
+        let mut pixels = Vec::with_capacity(m.batch * PIXELS);
+        let mut step = |net: Net<B>, batch: &[usize]| -> (Net<B>, Tensor<B, 1>) {
+            pixels.clear();
+            for &i in batch {
+                pixels.extend_from_slice(job.train.image(i));
+            }
+            let labels: Vec<i64> = batch.iter().map(|&i| job.train.label(i) as i64).collect();
+            let x = batcher.images::<B>(&pixels, device);
+            let y = Tensor::<B, 1, Int>::from_data(TensorData::new(labels, [batch.len()]), device);
+            let loss = loss_fn.forward(net.forward(x), y);
+            let grads = GradientsParams::from_grads(loss.backward(), &net);
+            (optimizer.step(m.lr, net, grads), loss)
+        };
+        for warm in order.chunks(m.batch).take(2) {
+            let (next, loss) = step(net, warm);
+            net = next;
+            let _: f32 = loss.into_scalar().elem();
         }
-        let labels: Vec<i64> = batch.iter().map(|&i| job.train.label(i) as i64).collect();
-        let x = batcher.images::<B>(&pixels, device);
-        let y = Tensor::<B, 1, Int>::from_data(TensorData::new(labels, [batch.len()]), device);
-        let loss = loss_fn.forward(net.forward(x), y);
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
-        (optimizer.step(m.lr, net, grads), loss)
-    };
-    for warm in order.chunks(m.batch).take(2) {
-        let (next, loss) = step(net, warm);
-        net = next;
-        let _: f32 = loss.into_scalar().elem();
+        let started = Instant::now();
+        let mut last = None;
+        for batch in order[..images].chunks(m.batch) {
+            let (next, loss) = step(net, batch);
+            net = next;
+            last = Some(loss);
+        }
+        // Wait for queued work (wgpu) before stopping the clock.
+        if let Some(loss) = last {
+            let _: f32 = loss.into_scalar().elem();
+        }
+        (net, images as f64 / started.elapsed().as_secs_f64())
     }
-    let started = Instant::now();
-    let mut last = None;
-    for batch in order[..images].chunks(m.batch) {
-        let (next, loss) = step(net, batch);
-        net = next;
-        last = Some(loss);
-    }
-    // Wait for queued work (wgpu) before stopping the clock.
-    if let Some(loss) = last {
-        let _: f32 = loss.into_scalar().elem();
-    }
-    (net, images as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Images per second classifying `count` test images `batch` at a time.

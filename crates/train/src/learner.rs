@@ -19,7 +19,7 @@ use burn::train::{
 use serde::{Deserialize, Serialize};
 
 use crate::logger::{EpochLog, EpochMetrics};
-use crate::optimizer::{OptimizerChoice, OptimizerConfig};
+use crate::optimizer::{OptimizerConfig, OptimizerJob};
 use crate::resume::ContinuedShuffle;
 use crate::schedule::LrSchedule;
 
@@ -89,41 +89,36 @@ where
     if !(lr.is_finite() && lr > 0.0) {
         return Err(FitError::BadLearningRate(lr));
     }
-    let o = &config.optimizer;
-    let run = Run {
+    config.optimizer.apply(Run {
         config,
         dir: dir.to_path_buf(),
-    };
-    match o.kind {
-        OptimizerChoice::Sgd | OptimizerChoice::Momentum => {
-            run.launch(model, o.sgd().init(), train, valid)
-        }
-        OptimizerChoice::AdaGrad => run.launch(model, o.ada_grad().init(), train, valid),
-        OptimizerChoice::RmsProp => run.launch(model, o.rms_prop().init(), train, valid),
-        OptimizerChoice::Adam => run.launch(model, o.adam().init(), train, valid),
-        OptimizerChoice::AdamW => run.launch(model, o.adam_w().init(), train, valid),
-    }
+        model,
+        train,
+        valid,
+    })
 }
 
-struct Run<'a> {
+/// One training run, waiting for its optimizer.
+struct Run<'a, B: AutodiffBackend, M: TrainStep + AutodiffModule<B>>
+where
+    M::InnerModule: InferenceStep,
+{
     config: &'a FitConfig,
     dir: PathBuf,
+    model: M,
+    train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>>,
+    valid: Arc<dyn DataLoader<B::InnerBackend, <M::InnerModule as InferenceStep>::Input>>,
 }
 
-impl Run<'_> {
-    fn launch<B, M, O>(
-        &self,
-        model: M,
-        optimizer: O,
-        train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>>,
-        valid: Arc<dyn DataLoader<B::InnerBackend, <M::InnerModule as InferenceStep>::Input>>,
-    ) -> Result<FitResult<M::InnerModule>, FitError>
-    where
-        B: AutodiffBackend,
-        M: TrainStep<Output = ClassificationOutput<B>> + AutodiffModule<B> + Display + 'static,
-        M::InnerModule: InferenceStep<Output = ClassificationOutput<B::InnerBackend>>,
-        O: Optimizer<M, B> + 'static,
-    {
+impl<B, M> OptimizerJob<B, M> for Run<'_, B, M>
+where
+    B: AutodiffBackend,
+    M: TrainStep<Output = ClassificationOutput<B>> + AutodiffModule<B> + Display + 'static,
+    M::InnerModule: InferenceStep<Output = ClassificationOutput<B::InnerBackend>>,
+{
+    type Output = Result<FitResult<M::InnerModule>, FitError>;
+
+    fn run<O: Optimizer<M, B> + 'static>(self, optimizer: O) -> Self::Output {
         let config = self.config;
         let log = EpochLog::new(
             Some(self.dir.join("metrics.jsonl")),
@@ -134,10 +129,10 @@ impl Run<'_> {
         let epochs = log.handle();
         let diverged = log.divergence();
         let train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>> = match config.resume_from {
-            Some(done) => Arc::new(ContinuedShuffle::new(train, done)),
-            None => train,
+            Some(done) => Arc::new(ContinuedShuffle::new(self.train, done)),
+            None => self.train,
         };
-        let mut training = SupervisedTraining::new(&self.dir, train, valid);
+        let mut training = SupervisedTraining::new(&self.dir, train, self.valid);
         let log = log.stop_on_divergence(training.interrupter());
         training = training
             .metrics((AccuracyMetric::new(), LossMetric::new()))
@@ -160,7 +155,11 @@ impl Run<'_> {
         if !config.dashboard {
             training = training.renderer(Quiet);
         }
-        let result = training.launch(Learner::new(model, optimizer, config.schedule.scheduler()));
+        let result = training.launch(Learner::new(
+            self.model,
+            optimizer,
+            config.schedule.scheduler(),
+        ));
         let mut renderer = result.renderer;
         renderer.manual_close();
         let epochs = epochs.lock().map(|e| e.clone()).unwrap_or_default();

@@ -14,7 +14,7 @@ mod step;
 pub use descent::full_batch_descent;
 pub use learner::{fit, FitConfig, FitError, FitResult};
 pub use logger::{Divergence, EpochLog, EpochMetrics};
-pub use optimizer::{OptimizerChoice, OptimizerConfig};
+pub use optimizer::{OptimizerChoice, OptimizerConfig, OptimizerJob};
 pub use recorder::{write_atomic, Recorder};
 pub use schedule::LrSchedule;
 pub use step::classification_output;

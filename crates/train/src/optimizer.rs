@@ -1,7 +1,10 @@
 use burn::grad_clipping::GradientClippingConfig;
+use burn::module::AutodiffModule;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
+use burn::optim::Optimizer;
 use burn::optim::{AdaGradConfig, AdamConfig, AdamWConfig, RmsPropConfig, SgdConfig};
+use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
 /// The optimizers the lectures compare.
@@ -50,6 +53,24 @@ impl OptimizerConfig {
         }
     }
 
+    /// Builds the chosen optimizer and hands it to `job`. Each optimizer is
+    /// its own type, so work that needs one (training, benchmarking) is
+    /// written once as an [`OptimizerJob`] instead of once per optimizer.
+    pub fn apply<B, M, J>(&self, job: J) -> J::Output
+    where
+        B: AutodiffBackend,
+        M: AutodiffModule<B> + 'static,
+        J: OptimizerJob<B, M>,
+    {
+        match self.kind {
+            OptimizerChoice::Sgd | OptimizerChoice::Momentum => job.run(self.sgd().init()),
+            OptimizerChoice::AdaGrad => job.run(self.ada_grad().init()),
+            OptimizerChoice::RmsProp => job.run(self.rms_prop().init()),
+            OptimizerChoice::Adam => job.run(self.adam().init()),
+            OptimizerChoice::AdamW => job.run(self.adam_w().init()),
+        }
+    }
+
     fn decay(&self) -> Option<WeightDecayConfig> {
         (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32))
     }
@@ -58,7 +79,7 @@ impl OptimizerConfig {
         self.clip_norm.map(GradientClippingConfig::Norm)
     }
 
-    pub fn sgd(&self) -> SgdConfig {
+    fn sgd(&self) -> SgdConfig {
         let momentum = (self.kind == OptimizerChoice::Momentum)
             .then(|| MomentumConfig::new().with_momentum(self.momentum));
         SgdConfig::new()
@@ -67,13 +88,13 @@ impl OptimizerConfig {
             .with_gradient_clipping(self.clip())
     }
 
-    pub fn ada_grad(&self) -> AdaGradConfig {
+    fn ada_grad(&self) -> AdaGradConfig {
         AdaGradConfig::new()
             .with_weight_decay(self.decay())
             .with_grad_clipping(self.clip())
     }
 
-    pub fn rms_prop(&self) -> RmsPropConfig {
+    fn rms_prop(&self) -> RmsPropConfig {
         // Plain RMSProp, as the lectures use it: no momentum term.
         RmsPropConfig::new()
             .with_momentum(0.0)
@@ -81,7 +102,7 @@ impl OptimizerConfig {
             .with_grad_clipping(self.clip())
     }
 
-    pub fn adam(&self) -> AdamConfig {
+    fn adam(&self) -> AdamConfig {
         // PyTorch's and TensorFlow's epsilon, for like-for-like comparisons.
         AdamConfig::new()
             .with_epsilon(1e-8)
@@ -89,10 +110,16 @@ impl OptimizerConfig {
             .with_grad_clipping(self.clip())
     }
 
-    pub fn adam_w(&self) -> AdamWConfig {
+    fn adam_w(&self) -> AdamWConfig {
         AdamWConfig::new()
             .with_epsilon(1e-8)
             .with_weight_decay(self.weight_decay as f32)
             .with_grad_clipping(self.clip())
     }
+}
+
+/// Work that runs with whichever optimizer [`OptimizerConfig::apply`] built.
+pub trait OptimizerJob<B: AutodiffBackend, M: AutodiffModule<B>> {
+    type Output;
+    fn run<O: Optimizer<M, B> + 'static>(self, optimizer: O) -> Self::Output;
 }
