@@ -69,6 +69,7 @@ pub fn reference_models() -> Vec<BenchModel> {
             key: "cnn",
             spec: ModelSpec::Cnn {
                 preset: CnnPreset::Reference,
+                batch_norm: None,
             },
             batch: 64,
             optimizer: OptimizerChoice::Adam,

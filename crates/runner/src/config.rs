@@ -69,6 +69,9 @@ pub enum ModelSpec {
     },
     Cnn {
         preset: CnnPreset,
+        /// Overrides the preset's batch norm (the lecture's deep CNN has none).
+        #[serde(default)]
+        batch_norm: Option<bool>,
     },
 }
 
@@ -102,11 +105,17 @@ impl ModelSpec {
 
     pub fn cnn_config(&self) -> Option<CnnConfig> {
         match self {
-            ModelSpec::Cnn { preset } => Some(match preset {
-                CnnPreset::Lenet => CnnConfig::lenet(),
-                CnnPreset::Reference => CnnConfig::reference(),
-                CnnPreset::Deep => CnnConfig::deep(),
-            }),
+            ModelSpec::Cnn { preset, batch_norm } => {
+                let config = match preset {
+                    CnnPreset::Lenet => CnnConfig::lenet(),
+                    CnnPreset::Reference => CnnConfig::reference(),
+                    CnnPreset::Deep => CnnConfig::deep(),
+                };
+                Some(match batch_norm {
+                    Some(on) => config.with_batch_norm(*on),
+                    None => config,
+                })
+            }
             _ => None,
         }
     }

@@ -340,6 +340,7 @@ mod tests {
     fn flops_of_the_reference_cnn() {
         let spec = ModelSpec::Cnn {
             preset: crate::config::CnnPreset::Reference,
+            batch_norm: None,
         };
         // conv 1→32 3×3 on 26², conv 32→64 3×3 on 24², fc 9216→128→10.
         let expected =

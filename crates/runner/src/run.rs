@@ -282,7 +282,17 @@ pub fn describe(spec: &ModelSpec) -> String {
         ModelSpec::Mlp {
             hidden, activation, ..
         } => format!("MLP {hidden:?} {activation:?}"),
-        ModelSpec::Cnn { preset } => format!("CNN {preset:?}"),
+        ModelSpec::Cnn {
+            preset,
+            batch_norm: None,
+        } => format!("CNN {preset:?}"),
+        ModelSpec::Cnn {
+            preset,
+            batch_norm: Some(on),
+        } => format!(
+            "CNN {preset:?} (batch norm {})",
+            if *on { "on" } else { "off" }
+        ),
     }
 }
 

@@ -95,9 +95,11 @@ fn save_then_load_gives_identical_outputs_for_every_family() {
         config("kind = \"mlp\"\nhidden = [32, 16]\ndropout = 0.2", 1).model,
         ModelSpec::Cnn {
             preset: CnnPreset::Lenet,
+            batch_norm: None,
         },
         ModelSpec::Cnn {
             preset: CnnPreset::Deep,
+            batch_norm: None,
         },
     ] {
         <NdArray as Backend>::seed(&device, 1);
