@@ -1,6 +1,7 @@
 //! Picking the Burn backend at run time.
 
-use burn::backend::{Autodiff, Flex, NdArray, Wgpu};
+use burn::backend::wgpu::{CubeBackend, WgpuRuntime};
+use burn::backend::{Autodiff, Flex, NdArray};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use serde::Serialize;
@@ -26,6 +27,12 @@ impl BackendChoice {
         }
     }
 }
+
+/// The wgpu backend, without Burn's operation fusion: in Burn 0.21 fusion
+/// races when burn-train's checkpoint thread reads the weights while training
+/// goes on ("Should have handle for tensor", tracel-ai/burn#4947), which
+/// killed every wgpu run at its first checkpoint.
+pub type Wgpu = CubeBackend<WgpuRuntime, f32, i32, u32>;
 
 /// A job that can run on any autodiff backend.
 pub trait OnBackend {

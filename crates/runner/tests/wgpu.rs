@@ -1,14 +1,16 @@
 //! The same model code trains on wgpu. CI installs Mesa's software Vulkan
 //! driver so this runs there; it skips, saying why, only without an adapter.
 
-use burn::backend::{Autodiff, Wgpu};
+use std::path::Path;
+
+use burn::backend::Autodiff;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::AdamConfig;
 use burn::prelude::*;
-use dlsuite::backend::wgpu_probe;
-use dlsuite::config::ModelSpec;
+use dlsuite::backend::{dispatch, wgpu_probe, BackendChoice, Wgpu};
+use dlsuite::config::{ModelSpec, RunConfig};
 use dlsuite::net::Net;
-use dlsuite::run::build_net;
+use dlsuite::run::{build_net, TrainJob};
 use dlsuite_train::full_batch_descent;
 
 type B = Autodiff<Wgpu>;
@@ -51,4 +53,44 @@ fn net_trains_a_few_steps_on_wgpu() {
     assert_eq!(losses.len(), 21);
     assert!(losses.iter().all(|l| l.is_finite()));
     assert!(losses[20] < losses[0] / 2.0, "loss fell: {losses:?}");
+}
+
+/// Through the runner and burn-train's Learner, past a checkpoint: the
+/// checkpoint thread reads the weights while the next epoch trains.
+#[test]
+fn a_run_trains_and_checkpoints_on_wgpu() {
+    if let Err(why) = wgpu_probe() {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let run_dir = tempfile::tempdir().unwrap();
+    let config = RunConfig::parse(
+        "name = \"w\"\ndataset = \"mnist\"\n[model]\nkind = \"mlp\"\nhidden = [32]\n\
+         [train]\nepochs = 3\nbatch_size = 20\nlr = 0.002\nvalidation = 100\nlimit = 200\n",
+        "test",
+    )
+    .unwrap();
+    let summary = dispatch(
+        BackendChoice::Wgpu,
+        TrainJob {
+            config,
+            backend: BackendChoice::Wgpu,
+            data_dir: Some(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mnist"),
+            ),
+            run_dir: run_dir.path().to_path_buf(),
+            dashboard: false,
+            resume: false,
+        },
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(summary.epochs, 3);
+    let history = dlsuite::run::read_metrics(run_dir.path()).unwrap();
+    assert_eq!(history.len(), 3);
+    assert!(
+        history[2].train_loss < history[0].train_loss,
+        "training loss fell: {history:?}"
+    );
+    assert_eq!(dlsuite::run::last_checkpoint(run_dir.path()), Some(3));
 }
