@@ -14,7 +14,7 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use dlsuite_data::{DigitSet, Digits, ImageBatcher, Kind, Locator};
 use dlsuite_logistic::LogisticRegressionConfig;
-use dlsuite_train::{fit, EpochMetrics, FitConfig, Recorder};
+use dlsuite_train::{fit, read_history, EpochMetrics, FitConfig, Recorder};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{git_revision, write_json};
@@ -201,7 +201,7 @@ impl OnBackend for TrainJob {
 
         let test = evaluate(&model, &test_digits, kind, &device);
         // A resumed run's history starts before this process: take it whole
-        // from metrics.jsonl (the last line of an epoch written twice wins).
+        // from metrics.jsonl.
         let epochs = if self.resume {
             read_metrics(&self.run_dir).unwrap_or(result.epochs)
         } else {
@@ -244,16 +244,10 @@ impl OnBackend for TrainJob {
     }
 }
 
-/// Every epoch in a run folder's `metrics.jsonl`, in order, one per epoch.
+/// Every epoch in a run folder's `metrics.jsonl`, in order, one per epoch;
+/// `None` when the file cannot be read.
 pub fn read_metrics(run_dir: &Path) -> Option<Vec<EpochMetrics>> {
-    let text = std::fs::read_to_string(run_dir.join("metrics.jsonl")).ok()?;
-    let mut by_epoch = std::collections::BTreeMap::new();
-    for line in text.lines() {
-        if let Ok(m) = serde_json::from_str::<EpochMetrics>(line) {
-            by_epoch.insert(m.epoch, m);
-        }
-    }
-    Some(by_epoch.into_values().collect())
+    read_history(&run_dir.join("metrics.jsonl")).ok()
 }
 
 /// Pictures are a bonus: failing to draw one is reported, not fatal.
@@ -314,10 +308,11 @@ fn prepare_run_dir(dir: &Path, resume: bool) -> anyhow::Result<()> {
 }
 
 /// The last epoch whose model, optimizer and scheduler checkpoints are all
-/// complete. burn-train writes the three on background threads, straight
-/// into their files, so a run killed at the wrong moment can leave one cut
-/// short: each file must decode as one whole MessagePack value, or the
-/// epoch before it is taken.
+/// there and whole. burn-train writes the three on separate background
+/// threads, so a kill can leave an epoch with only some of them; each file
+/// must also decode as one whole MessagePack value (the suite's recorder
+/// writes atomically, but a file from elsewhere or a damaged disk may not
+/// be), or the epoch before it is taken.
 pub fn last_checkpoint(dir: &Path) -> Option<usize> {
     let checkpoints = dir.join("checkpoint");
     let entries = std::fs::read_dir(&checkpoints).ok()?;

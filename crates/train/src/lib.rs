@@ -13,7 +13,7 @@ mod step;
 
 pub use descent::full_batch_descent;
 pub use learner::{fit, FitConfig, FitError, FitResult};
-pub use logger::{Divergence, EpochLog, EpochMetrics};
+pub use logger::{read_history, Divergence, EpochLog, EpochMetrics};
 pub use optimizer::{OptimizerChoice, OptimizerConfig, OptimizerJob};
 pub use recorder::{write_atomic, Recorder};
 pub use schedule::LrSchedule;

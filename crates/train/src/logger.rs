@@ -224,27 +224,39 @@ impl MetricLogger for EpochLog {
     }
 }
 
+/// Every epoch in a JSON-lines history, in order, one per epoch (the last
+/// line of an epoch wins); lines that do not parse, such as one cut short by
+/// a kill, are skipped.
+pub fn read_history(path: &Path) -> std::io::Result<Vec<EpochMetrics>> {
+    let text = std::fs::read_to_string(path)?;
+    let mut by_epoch = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        if let Ok(m) = serde_json::from_str::<EpochMetrics>(line) {
+            by_epoch.insert(m.epoch, m);
+        }
+    }
+    Ok(by_epoch.into_values().collect())
+}
+
 /// Rewrites the JSON-lines history with `metrics` as its last line, atomically:
 /// a run killed mid-write leaves the previous history whole. Lines for this
 /// epoch or later (left by a run killed after logging an epoch but before its
 /// checkpoint) are dropped, since the resumed run redoes those epochs.
 fn record_epoch(path: &Path, metrics: &EpochMetrics) -> std::io::Result<()> {
-    let old = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+    let history = match read_history(path) {
+        Ok(history) => history,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(e),
     };
     let mut text = String::new();
-    for line in old.lines() {
-        if let Ok(m) = serde_json::from_str::<EpochMetrics>(line) {
-            if m.epoch < metrics.epoch {
-                text.push_str(line);
-                text.push('\n');
-            }
-        }
+    for m in history
+        .iter()
+        .filter(|m| m.epoch < metrics.epoch)
+        .chain([metrics])
+    {
+        text.push_str(&serde_json::to_string(m).map_err(std::io::Error::other)?);
+        text.push('\n');
     }
-    text.push_str(&serde_json::to_string(metrics).map_err(std::io::Error::other)?);
-    text.push('\n');
     crate::write_atomic(path, text.as_bytes())
 }
 
