@@ -211,6 +211,9 @@ fn inference<B: Backend>(
 ) -> f64 {
     let batcher = ImageBatcher::grid(Kind::Mnist.normalization());
     let count = count.max(batch).min(test.len());
+    // One untimed batch: wgpu compiles its kernels on first use.
+    let x = batcher.images::<B>(&test.pixels()[..batch.min(test.len()) * PIXELS], device);
+    let _ = net.forward(x).argmax(1).into_data();
     let started = Instant::now();
     for start in (0..count).step_by(batch) {
         let end = (start + batch).min(count);
@@ -264,6 +267,11 @@ pub struct TorchEpoch {
     pub infer_img_per_s: f64,
     pub load_s: f64,
     pub torch: String,
+    /// The GPU's name, from a script that trains on CUDA; absent for the CPU
+    /// reference. A GPU figure is compared with wgpu, a CPU one with the CPU
+    /// backends.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 /// Runs the reference script for one epoch of `model` with `python`.
@@ -410,9 +418,10 @@ pub fn bench(opts: BenchOptions) -> anyhow::Result<()> {
         );
         for m in &opts.models {
             let t = torch_epoch(python, &opts.reference, m.key, &data_dir)?;
+            let on_gpu = t.device.is_some();
             let best = rows
                 .iter()
-                .filter(|r| r.model == m.key && r.backend != "wgpu")
+                .filter(|r| r.model == m.key && (r.backend == "wgpu") == on_gpu)
                 .min_by(|a, b| a.seconds_per_epoch.total_cmp(&b.seconds_per_epoch));
             if let Some(b) = best {
                 println!(
@@ -426,8 +435,12 @@ pub fn bench(opts: BenchOptions) -> anyhow::Result<()> {
                     t.infer_img_per_s
                 );
             }
-            if m.key == "softmax" || opts.models.len() == 1 {
-                println!("         (torch {}, MNIST load {:.3} s)", t.torch, t.load_s);
+            if m.key == opts.models[0].key {
+                let device = t.device.as_deref().unwrap_or("CPU");
+                println!(
+                    "         (torch {} on {device}, MNIST load {:.3} s)",
+                    t.torch, t.load_s
+                );
             }
         }
     }
