@@ -9,6 +9,7 @@ use dlsuite_lessons::LessonConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_name, ConfigError, DatasetName, RunConfig};
+use crate::ensemble::EnsembleExperiment;
 
 /// Where experiment files live, relative to the repository root.
 pub const EXPERIMENTS_DIR: &str = "experiments";
@@ -32,6 +33,7 @@ pub struct LessonExperiment {
 pub enum Experiment {
     Training(RunConfig),
     Lesson(LessonExperiment),
+    Ensemble(EnsembleExperiment),
 }
 
 impl Experiment {
@@ -57,6 +59,10 @@ impl Experiment {
             check_name(&lesson.name).map_err(|e| in_file(&e))?;
             lesson.lesson.validate().map_err(|e| in_file(&e))?;
             Ok(Experiment::Lesson(lesson))
+        } else if table.contains_key("member") {
+            let ensemble: EnsembleExperiment = toml::from_str(text).map_err(|e| in_file(&e))?;
+            ensemble.validate().map_err(|e| in_file(&e))?;
+            Ok(Experiment::Ensemble(ensemble))
         } else {
             match RunConfig::parse(text, origin) {
                 Ok(config) => Ok(Experiment::Training(config)),
@@ -70,6 +76,7 @@ impl Experiment {
         match self {
             Experiment::Training(c) => &c.name,
             Experiment::Lesson(l) => &l.name,
+            Experiment::Ensemble(e) => &e.name,
         }
     }
 
@@ -77,6 +84,7 @@ impl Experiment {
         match self {
             Experiment::Training(c) => &c.description,
             Experiment::Lesson(l) => &l.description,
+            Experiment::Ensemble(e) => &e.description,
         }
     }
 
@@ -87,6 +95,10 @@ impl Experiment {
                 (Some(group), _) => group,
                 (None, DatasetName::Mnist) => "mnist",
                 (None, DatasetName::FashionMnist) => "fashion",
+            },
+            Experiment::Ensemble(e) => match e.dataset {
+                DatasetName::Mnist => "mnist",
+                DatasetName::FashionMnist => "fashion",
             },
         }
     }
@@ -192,6 +204,17 @@ mod tests {
             assert_eq!(e.name(), name);
             assert!(!e.description().is_empty(), "{name} has no description");
             assert!(GROUPS.contains(&e.group()), "{name}: group {}", e.group());
+            if let Experiment::Ensemble(ensemble) = &e {
+                for m in &ensemble.members {
+                    let path = committed().join(format!("{}.toml", m.experiment));
+                    let member = Experiment::from_toml(&path).unwrap_or_else(|err| panic!("{err}"));
+                    assert!(
+                        matches!(&member, Experiment::Training(c) if c.dataset == ensemble.dataset),
+                        "{name}: member {} is not a training experiment on its dataset",
+                        m.experiment
+                    );
+                }
+            }
         }
     }
 
@@ -225,6 +248,19 @@ mod tests {
         let text = "name = \"x\"\ndataset = \"mnist\"\n[model]\nkind = \"softmax\"\n[train]\nepochs = 1\nbatch_size = 0\nlr = 0.1\n";
         let err = Experiment::parse(text, "x.toml").unwrap_err().to_string();
         assert_eq!(err, "x.toml: train.batch_size = 0: must be at least 1");
+    }
+
+    #[test]
+    fn an_ensemble_file_with_one_member_names_file_and_field() {
+        let text = "name = \"x\"\ndataset = \"mnist\"\n[[member]]\nexperiment = \"mnist-cnn\"\n";
+        let err = Experiment::parse(text, "x.toml").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "x.toml: member = 1 table(s): an ensemble needs at least 2 [[member]] tables"
+        );
+        let text = "name = \"x\"\ndataset = \"mnist\"\n[[member]]\nexperiment = \"a\"\nseed = -1\n";
+        let err = Experiment::parse(text, "x.toml").unwrap_err().to_string();
+        assert!(err.starts_with("x.toml: ") && err.contains("seed"), "{err}");
     }
 
     #[test]

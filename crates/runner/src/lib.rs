@@ -5,6 +5,7 @@ pub mod artifacts;
 pub mod backend;
 pub mod bench;
 pub mod config;
+pub mod ensemble;
 pub mod experiment;
 pub mod inference;
 pub mod inspect;

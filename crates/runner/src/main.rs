@@ -5,6 +5,7 @@ use burn::backend::NdArray;
 use clap::{Parser, Subcommand};
 use dlsuite::backend::{dispatch, BackendChoice};
 use dlsuite::bench::{bench, parse_lists, BenchOptions};
+use dlsuite::ensemble::EnsembleJob;
 use dlsuite::experiment::{load_experiment, Experiment};
 use dlsuite::inference::{default_run_dir, print_summary, EvalJob, PredictJob};
 use dlsuite::lesson::LessonJob;
@@ -171,6 +172,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     )??;
                     return Ok(());
                 }
+                Experiment::Ensemble(ensemble) => {
+                    let overrides = epochs.is_some()
+                        || batch_size.is_some()
+                        || lr.is_some()
+                        || seed.is_some()
+                        || limit.is_some()
+                        || resume;
+                    if overrides {
+                        anyhow::bail!(
+                            "{}: an ensemble trains its members as their own files say; --epochs, --batch-size, --lr, --seed, --limit and --resume do not apply",
+                            ensemble.name
+                        );
+                    }
+                    let run_dir = run_dir.unwrap_or_else(|| default_run_dir(&ensemble.name));
+                    dispatch(
+                        backend,
+                        EnsembleJob {
+                            experiment: ensemble,
+                            backend,
+                            data_dir,
+                            run_dir,
+                            artifacts: PathBuf::from("artifacts"),
+                        },
+                    )??;
+                    return Ok(());
+                }
             };
             let t = &mut config.train;
             t.epochs = epochs.unwrap_or(t.epochs);
@@ -256,8 +283,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Summary { experiment } => {
-            let Experiment::Training(config) = load_experiment(&experiment)? else {
-                anyhow::bail!("{experiment} is a lesson: it has no single model to summarise");
+            let config = match load_experiment(&experiment)? {
+                Experiment::Training(config) => config,
+                Experiment::Lesson(_) => {
+                    anyhow::bail!("{experiment} is a lesson: it has no single model to summarise")
+                }
+                Experiment::Ensemble(e) => anyhow::bail!(
+                    "{experiment} is an ensemble: summarise its members ({})",
+                    e.members
+                        .iter()
+                        .map(|m| m.experiment.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             };
             let device = Default::default();
             let net = build_net::<NdArray>(&config.model, &device);

@@ -8,6 +8,7 @@ use dlsuite_lessons::LessonConfig;
 use crate::artifacts::write_atomic;
 use crate::backend::BackendChoice;
 use crate::config::{ModelSpec, RunConfig};
+use crate::ensemble::EnsembleExperiment;
 use crate::experiment::{Experiment, GROUPS};
 use crate::lesson::LessonSummary;
 use crate::run::RunSummary;
@@ -59,9 +60,14 @@ pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
         pictures: pictures_in(&dir),
     };
     match experiment {
-        Experiment::Training(config) => {
+        Experiment::Training(RunConfig {
+            lecture_accuracy, ..
+        })
+        | Experiment::Ensemble(EnsembleExperiment {
+            lecture_accuracy, ..
+        }) => {
             let s: RunSummary = read_json(&dir.join("summary.json"))?;
-            let (lecture, verdict) = match config.lecture_accuracy {
+            let (lecture, verdict) = match *lecture_accuracy {
                 Some(l) if s.test_accuracy >= l => (format!("{l:.2}%"), Verdict::Meets),
                 Some(l) => (format!("{l:.2}%"), Verdict::Misses),
                 None => ("—".into(), Verdict::NoFigure),
@@ -246,12 +252,29 @@ pub fn forward_flops(spec: &ModelSpec) -> f64 {
 /// A rough figure for how long an experiment takes on the 2-core machine
 /// this suite was measured on: throughput and per-step overhead fitted to
 /// the suite's own runs (see the README). `None` where there is no basis
-/// (wgpu: it depends on the GPU).
+/// (wgpu: it depends on the GPU). An ensemble counts only the members that
+/// are neither trained already nor `scheduled` to run before it.
 pub fn estimate_seconds(
     experiment: &Experiment,
     backend: BackendChoice,
     artifacts: &Path,
+    scheduled: &[&str],
 ) -> Option<f64> {
+    if let Experiment::Ensemble(e) = experiment {
+        let members = e.resolve(&artifacts.join(&e.name), artifacts).ok()?;
+        let mut total = 0.0;
+        for m in members {
+            let reused = m.is_trained()
+                || (m.run_dir == artifacts.join(&m.config.name)
+                    && scheduled.contains(&m.config.name.as_str()));
+            if !reused {
+                total +=
+                    estimate_seconds(&Experiment::Training(m.config), backend, artifacts, &[])?;
+            }
+        }
+        // Each member classifies the test set once more to vote.
+        return Some(total + 15.0 * e.members.len() as f64);
+    }
     if let Some(seconds) = from_history(experiment, backend, artifacts) {
         return Some(seconds);
     }
@@ -267,6 +290,7 @@ pub fn estimate_seconds(
             _ => 2.0,
         }),
         Experiment::Training(c) => Some(training_seconds(c, backend)),
+        Experiment::Ensemble(_) => None,
     }
 }
 

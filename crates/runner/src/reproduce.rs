@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::backend::{dispatch, BackendChoice};
 use crate::config::DatasetName;
+use crate::ensemble::EnsembleJob;
 use crate::experiment::{select, Experiment, EXPERIMENTS_DIR};
 use crate::lesson::LessonJob;
 use crate::report::{duration, estimate_seconds, write_report};
@@ -63,8 +64,9 @@ impl Reproduce {
     fn print_plan(&self, chosen: &[Experiment]) {
         println!("{} experiment(s) on {}:", chosen.len(), self.backend.name());
         let mut total = Some(0.0);
-        for e in chosen {
-            let estimate = estimate_seconds(e, self.backend, &self.artifacts);
+        for (i, e) in chosen.iter().enumerate() {
+            let before: Vec<&str> = chosen[..i].iter().map(Experiment::name).collect();
+            let estimate = estimate_seconds(e, self.backend, &self.artifacts, &before);
             total = total.zip(estimate).map(|(t, e)| t + e);
             println!(
                 "  {:<32} {:<8} {}",
@@ -79,14 +81,18 @@ impl Reproduce {
         }
     }
 
+    fn data_dir(&self, dataset: DatasetName) -> Option<PathBuf> {
+        match dataset {
+            DatasetName::Mnist => self.mnist_dir.clone(),
+            DatasetName::FashionMnist => self.fashion_dir.clone(),
+        }
+    }
+
     fn run_one(&self, experiment: &Experiment) -> anyhow::Result<()> {
         let run_dir = self.artifacts.join(experiment.name());
         match experiment {
             Experiment::Training(config) => {
-                let data_dir = match config.dataset {
-                    DatasetName::Mnist => self.mnist_dir.clone(),
-                    DatasetName::FashionMnist => self.fashion_dir.clone(),
-                };
+                let data_dir = self.data_dir(config.dataset);
                 dispatch(
                     self.backend,
                     TrainJob {
@@ -96,6 +102,19 @@ impl Reproduce {
                         run_dir,
                         dashboard: false,
                         resume: false,
+                    },
+                )??;
+            }
+            Experiment::Ensemble(ensemble) => {
+                let data_dir = self.data_dir(ensemble.dataset);
+                dispatch(
+                    self.backend,
+                    EnsembleJob {
+                        experiment: ensemble.clone(),
+                        backend: self.backend,
+                        data_dir,
+                        run_dir,
+                        artifacts: self.artifacts.clone(),
                     },
                 )??;
             }

@@ -9,6 +9,8 @@ use burn::module::Module;
 use burn::prelude::*;
 use dlsuite::backend::{dispatch, BackendChoice};
 use dlsuite::config::{CnnPreset, ModelSpec, RunConfig};
+use dlsuite::ensemble::{EnsembleJob, MemberResult};
+use dlsuite::experiment::Experiment;
 use dlsuite::inference::{EvalJob, PredictJob};
 use dlsuite::net::Net;
 use dlsuite::run::{build_net, evaluate, RunSummary, TrainJob};
@@ -367,4 +369,95 @@ fn a_resumed_run_ends_where_the_uninterrupted_run_ends() {
     );
     assert_eq!(uninterrupted.test_loss, resumed.test_loss);
     assert_eq!(uninterrupted.test_accuracy, resumed.test_accuracy);
+}
+
+#[test]
+fn an_ensemble_trains_its_missing_members_votes_and_then_reuses_them() {
+    let root = tempfile::tempdir().unwrap();
+    let artifacts = root.path().join("artifacts");
+    let member_file = |name: &str, model: &str, epochs: usize| {
+        let path = root.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            format!("name = \"{name}\"\ndataset = \"mnist\"\n[model]\n{model}\n[train]\nepochs = {epochs}\nbatch_size = 25\nlr = 0.002\nvalidation = 100\nlimit = 300\n"),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let soft = member_file("soft", "kind = \"softmax\"", 1);
+    let mlp = member_file("mlp", "kind = \"mlp\"\nhidden = [32]", 1);
+    let text = format!(
+        "name = \"vote\"\ndataset = \"mnist\"\n[[member]]\nexperiment = {soft:?}\n[[member]]\nexperiment = {soft:?}\nseed = 5\n[[member]]\nexperiment = {mlp:?}\n"
+    );
+    let Experiment::Ensemble(ensemble) = Experiment::parse(&text, "vote.toml").unwrap() else {
+        panic!("an ensemble file parses as an ensemble");
+    };
+    let vote = || -> (RunSummary, Vec<MemberResult>) {
+        let summary = dispatch(
+            BackendChoice::Ndarray,
+            EnsembleJob {
+                experiment: ensemble.clone(),
+                backend: BackendChoice::Ndarray,
+                data_dir: Some(fixture_dir()),
+                run_dir: artifacts.join("vote"),
+                artifacts: artifacts.clone(),
+            },
+        )
+        .unwrap()
+        .unwrap();
+        let members = serde_json::from_str(
+            &std::fs::read_to_string(artifacts.join("vote/ensemble.json")).unwrap(),
+        )
+        .unwrap();
+        (summary, members)
+    };
+
+    let (first, members) = vote();
+    let dirs = [
+        artifacts.join("soft"),
+        artifacts.join("vote/soft-seed5"),
+        artifacts.join("mlp"),
+    ];
+    assert_eq!(
+        members.iter().map(|m| &m.run_dir).collect::<Vec<_>>(),
+        dirs.iter().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        members.iter().map(|m| m.seed).collect::<Vec<_>>(),
+        [42, 5, 42]
+    );
+    assert!(members.iter().all(|m| m.trained_now));
+    for m in &members {
+        // The member's probabilities, as the vote saw them, score what its own run recorded.
+        let own: RunSummary =
+            serde_json::from_str(&std::fs::read_to_string(m.run_dir.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            m.test_accuracy,
+            own.test_accuracy,
+            "{}",
+            m.run_dir.display()
+        );
+    }
+    assert_eq!(first.epochs, 3);
+    assert_eq!(
+        first.parameters,
+        members.iter().map(|m| m.parameters).sum::<usize>()
+    );
+    assert!(artifacts.join("vote/confusion.png").is_file());
+    assert!(first.test_accuracy > 30.0, "{}", first.test_accuracy);
+
+    // Run again: every member is reused, and the vote is the same.
+    let (second, members) = vote();
+    assert!(members.iter().all(|m| !m.trained_now));
+    assert_eq!(second.test_accuracy, first.test_accuracy);
+
+    // A member whose file changed is trained again; the others are kept.
+    member_file("soft", "kind = \"softmax\"", 2);
+    let (third, members) = vote();
+    assert_eq!(
+        members.iter().map(|m| m.trained_now).collect::<Vec<_>>(),
+        [true, true, false]
+    );
+    assert_eq!(third.epochs, 5);
 }
