@@ -14,7 +14,9 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use dlsuite_data::{DigitSet, Digits, ImageBatcher, Kind, Locator};
 use dlsuite_logistic::LogisticRegressionConfig;
-use dlsuite_train::{fit, read_history, EpochMetrics, FitConfig, Recorder};
+use dlsuite_train::{
+    fit, read_history, remove_leftover_temporaries, EpochMetrics, FitConfig, Recorder,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{git_revision, write_json};
@@ -293,9 +295,12 @@ pub fn describe(spec: &ModelSpec) -> String {
 }
 
 /// A fresh run clears what an earlier run of the same name left; a resumed
-/// one keeps it.
+/// one keeps it. Either way, temporary files of writes a kill cut short go.
 fn prepare_run_dir(dir: &Path, resume: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    for folder in [dir.to_path_buf(), dir.join("checkpoint")] {
+        remove_leftover_temporaries(&folder);
+    }
     if !resume {
         for stale in ["checkpoint", "train", "valid"] {
             let _ = std::fs::remove_dir_all(dir.join(stale));

@@ -312,7 +312,18 @@ fn a_resumed_run_keeps_its_history_and_numbers_epochs_on() {
     };
     job(2, false);
     assert_eq!(dlsuite::run::last_checkpoint(run_dir.path()), Some(2));
+    // Temporary files of writes that a kill cut short go when the run resumes.
+    let leftovers = [
+        run_dir.path().join(".tmp-metrics"),
+        run_dir.path().join("checkpoint/.tmp-model"),
+    ];
+    for file in &leftovers {
+        std::fs::write(file, b"half").unwrap();
+    }
     let summary = job(4, true);
+    for file in &leftovers {
+        assert!(!file.exists(), "{} left", file.display());
+    }
     assert_eq!(summary.epochs, 4, "the summary counts the whole run");
     let history = dlsuite::run::read_metrics(run_dir.path()).unwrap();
     assert_eq!(

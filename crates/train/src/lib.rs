@@ -15,6 +15,6 @@ pub use descent::full_batch_descent;
 pub use learner::{fit, FitConfig, FitError, FitResult};
 pub use logger::{read_history, Divergence, EpochLog, EpochMetrics};
 pub use optimizer::{OptimizerChoice, OptimizerConfig, OptimizerJob};
-pub use recorder::{write_atomic, Recorder};
+pub use recorder::{remove_leftover_temporaries, write_atomic, Recorder};
 pub use schedule::LrSchedule;
 pub use step::classification_output;

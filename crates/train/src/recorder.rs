@@ -53,6 +53,27 @@ impl<B: Backend> FileRecorder<B> for Recorder {
     }
 }
 
+/// How [`write_atomic`]'s temporary files begin.
+const TEMPORARY_PREFIX: &str = ".tmp-";
+
+/// Deletes the temporary files that writes cut short by a kill left in
+/// `dir` (a clean exit leaves none); returns how many. Missing folders are
+/// fine.
+pub fn remove_leftover_temporaries(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(TEMPORARY_PREFIX))
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
 /// Writes `bytes` to `path` through a synced temporary file in the same
 /// folder and a rename, so readers see the old file or the new one, never a
 /// mixture.
@@ -62,7 +83,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMPORARY_PREFIX)
+        .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -73,6 +96,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use burn::backend::NdArray;
+
+    #[test]
+    fn leftover_temporaries_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        write_atomic(&dir.path().join("model-1.mpk"), b"whole").unwrap();
+        // What a write killed before its rename leaves.
+        std::fs::write(dir.path().join(".tmp-Ab12cd"), b"half").unwrap();
+        assert_eq!(remove_leftover_temporaries(dir.path()), 1);
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left, ["model-1.mpk"]);
+        assert_eq!(remove_leftover_temporaries(&dir.path().join("none")), 0);
+    }
     use burn::module::Module;
     use burn::nn::{Linear, LinearConfig};
 
