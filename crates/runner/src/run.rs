@@ -357,6 +357,12 @@ pub fn load_run<B: Backend>(
     device: &B::Device,
 ) -> anyhow::Result<(RunConfig, Net<B>)> {
     let config_path = run_dir.join("config.json");
+    if !config_path.exists() && run_dir.join("ensemble.json").is_file() {
+        anyhow::bail!(
+            "{}: an ensemble's folder has no single model; `dlsuite train` on its experiment votes again (reusing its members), and each member's folder is listed in ensemble.json",
+            run_dir.display()
+        );
+    }
     let text = std::fs::read_to_string(&config_path).with_context(|| {
         format!(
             "{}: cannot read (is this a run folder?)",

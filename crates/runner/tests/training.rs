@@ -463,6 +463,22 @@ fn an_ensemble_trains_its_missing_members_votes_and_then_reuses_them() {
     assert!(members.iter().all(|m| !m.trained_now));
     assert_eq!(second.test_accuracy, first.test_accuracy);
 
+    // eval and predict need one model: an ensemble's folder says what to do instead.
+    let err = dispatch(
+        BackendChoice::Ndarray,
+        EvalJob {
+            run_dir: artifacts.join("vote"),
+            data_dir: Some(fixture_dir()),
+        },
+    )
+    .unwrap()
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("ensemble") && err.contains("ensemble.json"),
+        "{err}"
+    );
+
     // A member whose file changed is trained again; the others are kept.
     member_file("soft", "kind = \"softmax\"", 2);
     let (third, members) = vote();
