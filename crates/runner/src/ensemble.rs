@@ -23,6 +23,9 @@ use crate::experiment::{load_experiment, Experiment};
 use crate::net::Net;
 use crate::run::{load_run, RunSummary, TrainJob, EVAL_BATCH};
 
+/// Classes of MNIST and Fashion-MNIST.
+const CLASSES: usize = 10;
+
 /// An ensemble's experiment file: `[[member]]` tables naming training
 /// experiments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -195,7 +198,7 @@ fn probabilities<B: Backend>(
     device: &B::Device,
 ) -> Vec<f32> {
     let batcher = ImageBatcher::grid(kind.normalization());
-    let mut out = Vec::with_capacity(digits.len() * 10);
+    let mut out = Vec::with_capacity(digits.len() * CLASSES);
     for start in (0..digits.len()).step_by(EVAL_BATCH) {
         let end = (start + EVAL_BATCH).min(digits.len());
         let images = batcher.images::<B>(&digits.pixels()[start * PIXELS..end * PIXELS], device);
@@ -265,7 +268,14 @@ impl OnBackend for EnsembleJob {
         for (m, now) in members.iter().zip(trained_now) {
             let (_, net) = load_run::<B::InnerBackend>(&m.run_dir, &device)?;
             let probs = probabilities(&net, &test, kind, &device);
-            let alone = soft_vote(std::slice::from_ref(&probs), test.labels(), 10);
+            anyhow::ensure!(
+                probs.len() == test.len() * CLASSES,
+                "{}: the model gave {} probabilities for {} test images, not {CLASSES} each",
+                m.run_dir.display(),
+                probs.len(),
+                test.len()
+            );
+            let alone = soft_vote(std::slice::from_ref(&probs), test.labels(), CLASSES);
             let summary: RunSummary = serde_json::from_str(
                 &std::fs::read_to_string(m.run_dir.join("summary.json"))
                     .with_context(|| format!("{}: no summary.json", m.run_dir.display()))?,
@@ -286,7 +296,7 @@ impl OnBackend for EnsembleJob {
             });
             all_probs.push(probs);
         }
-        let vote = soft_vote(&all_probs, test.labels(), 10);
+        let vote = soft_vote(&all_probs, test.labels(), CLASSES);
         write_json(&self.run_dir.join("ensemble.json"), &results)?;
         let summary = RunSummary {
             name: e.name.clone(),

@@ -69,6 +69,9 @@ enum Command {
         /// Where the run folders and REPORT.md go.
         #[arg(long, default_value = "artifacts")]
         artifacts: PathBuf,
+        /// Only print what would run and how long it should take.
+        #[arg(long)]
+        plan: bool,
     },
     /// Time training and inference of the reference models on each backend,
     /// with the PyTorch reference script's settings.
@@ -227,13 +230,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             mnist_dir,
             fashion_dir,
             artifacts,
-        } => Reproduce {
-            backend,
-            mnist_dir,
-            fashion_dir,
-            artifacts,
+            plan,
+        } => {
+            let reproduce = Reproduce {
+                backend,
+                mnist_dir,
+                fashion_dir,
+                artifacts,
+            };
+            if plan {
+                reproduce.plan(&which)
+            } else {
+                reproduce.run(&which)
+            }
         }
-        .run(&which),
         Command::Bench {
             backends,
             models,

@@ -21,6 +21,13 @@ pub struct Reproduce {
 }
 
 impl Reproduce {
+    /// Prints what `run(which)` would run and how long it should take.
+    pub fn plan(&self, which: &str) -> anyhow::Result<()> {
+        let chosen = select(which, Path::new(EXPERIMENTS_DIR))?;
+        self.print_plan(&chosen);
+        Ok(())
+    }
+
     /// Runs `which` (`all`, a group or an experiment). A failed experiment
     /// does not stop the others; the report is written either way.
     pub fn run(&self, which: &str) -> anyhow::Result<()> {
