@@ -40,6 +40,14 @@ impl DatasetName {
             DatasetName::FashionMnist => Kind::FashionMnist,
         }
     }
+
+    /// The report section of experiments on this dataset, unless they name another.
+    pub fn group(self) -> &'static str {
+        match self {
+            DatasetName::Mnist => "mnist",
+            DatasetName::FashionMnist => "fashion",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,7 +21,7 @@ use crate::backend::{BackendChoice, OnBackend};
 use crate::config::{check_name, ConfigError, DatasetName, RunConfig};
 use crate::experiment::{load_experiment, Experiment};
 use crate::net::Net;
-use crate::run::{load_run, RunSummary, TrainJob, EVAL_BATCH};
+use crate::run::{load_run, read_run_config, read_summary, RunSummary, TrainJob, EVAL_BATCH};
 
 /// Classes of MNIST and Fashion-MNIST.
 const CLASSES: usize = 10;
@@ -66,14 +66,10 @@ impl ResolvedMember {
     /// Whether its folder holds a finished run trained as its config says
     /// (same data, model and training settings; the wording may differ).
     pub fn is_trained(&self) -> bool {
-        let read = || -> Option<RunConfig> {
-            serde_json::from_str(&std::fs::read_to_string(self.run_dir.join("config.json")).ok()?)
-                .ok()
-        };
         let finished =
             self.run_dir.join("model.mpk").is_file() && self.run_dir.join("summary.json").is_file();
         finished
-            && read().is_some_and(|done| {
+            && read_run_config(&self.run_dir).is_ok_and(|done| {
                 done.dataset == self.config.dataset
                     && done.model == self.config.model
                     && done.train == self.config.train
@@ -276,11 +272,7 @@ impl OnBackend for EnsembleJob {
                 test.len()
             );
             let alone = soft_vote(std::slice::from_ref(&probs), test.labels(), CLASSES);
-            let summary: RunSummary = serde_json::from_str(
-                &std::fs::read_to_string(m.run_dir.join("summary.json"))
-                    .with_context(|| format!("{}: no summary.json", m.run_dir.display()))?,
-            )
-            .with_context(|| format!("{}: unreadable summary.json", m.run_dir.display()))?;
+            let summary = read_summary(&m.run_dir)?;
             println!(
                 "  {:<28} seed {:<4} test accuracy {:.2}%",
                 m.config.name, m.config.train.seed, alone.accuracy

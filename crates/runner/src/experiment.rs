@@ -8,7 +8,7 @@ use anyhow::Context;
 use dlsuite_lessons::LessonConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{check_name, ConfigError, DatasetName, RunConfig};
+use crate::config::{check_name, ConfigError, RunConfig};
 use crate::ensemble::EnsembleExperiment;
 
 /// Where experiment files live, relative to the repository root.
@@ -91,15 +91,8 @@ impl Experiment {
     pub fn group(&self) -> &str {
         match self {
             Experiment::Lesson(_) => "lessons",
-            Experiment::Training(c) => match (&c.group, c.dataset) {
-                (Some(group), _) => group,
-                (None, DatasetName::Mnist) => "mnist",
-                (None, DatasetName::FashionMnist) => "fashion",
-            },
-            Experiment::Ensemble(e) => match e.dataset {
-                DatasetName::Mnist => "mnist",
-                DatasetName::FashionMnist => "fashion",
-            },
+            Experiment::Training(c) => c.group.as_deref().unwrap_or(c.dataset.group()),
+            Experiment::Ensemble(e) => e.dataset.group(),
         }
     }
 }

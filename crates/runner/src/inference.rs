@@ -13,7 +13,7 @@ use dlsuite_plots::prediction_card;
 
 use crate::backend::OnBackend;
 use crate::pictures::draw_run_pictures;
-use crate::run::{evaluate, load_run, read_metrics, report_pictures, Evaluation, RunSummary};
+use crate::run::{evaluate, load_run, read_metrics, read_summary, report_pictures, Evaluation};
 
 /// Reloads a run's model and measures it on the test set again.
 pub struct EvalJob {
@@ -29,9 +29,7 @@ impl OnBackend for EvalJob {
         let kind = config.dataset.kind();
         let (_, test) = Locator::new(kind, self.data_dir).load()?;
         let evaluation = evaluate(&net, &test, kind, &device);
-        let recorded = std::fs::read_to_string(self.run_dir.join("summary.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str::<RunSummary>(&t).ok());
+        let recorded = read_summary(&self.run_dir).ok();
         print!(
             "{}: test accuracy {:.2}% (loss {:.4}) on {} {} images",
             config.name,
@@ -174,7 +172,10 @@ pub fn print_summary<B: Backend, M: Module<B>>(title: &str, model: &M) -> usize 
     total
 }
 
+/// Where run folders go by default, relative to the repository root.
+pub const ARTIFACTS_DIR: &str = "artifacts";
+
 /// Where an experiment's run folder is by default.
 pub fn default_run_dir(name: &str) -> PathBuf {
-    Path::new("artifacts").join(name)
+    Path::new(ARTIFACTS_DIR).join(name)
 }

@@ -7,7 +7,7 @@ use dlsuite::backend::{dispatch, BackendChoice};
 use dlsuite::bench::{bench, parse_lists, BenchOptions};
 use dlsuite::ensemble::EnsembleJob;
 use dlsuite::experiment::{load_experiment, Experiment};
-use dlsuite::inference::{default_run_dir, print_summary, EvalJob, PredictJob};
+use dlsuite::inference::{default_run_dir, print_summary, EvalJob, PredictJob, ARTIFACTS_DIR};
 use dlsuite::lesson::LessonJob;
 use dlsuite::reproduce::Reproduce;
 use dlsuite::run::{build_net, describe, TrainJob};
@@ -67,7 +67,7 @@ enum Command {
         #[arg(long)]
         fashion_dir: Option<PathBuf>,
         /// Where the run folders and REPORT.md go.
-        #[arg(long, default_value = "artifacts")]
+        #[arg(long, default_value = ARTIFACTS_DIR)]
         artifacts: PathBuf,
         /// Only print what would run and how long it should take.
         #[arg(long)]
@@ -196,7 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                             backend,
                             data_dir,
                             run_dir,
-                            artifacts: PathBuf::from("artifacts"),
+                            artifacts: PathBuf::from(ARTIFACTS_DIR),
                         },
                     )??;
                     return Ok(());

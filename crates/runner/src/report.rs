@@ -11,7 +11,7 @@ use crate::config::{ModelSpec, RunConfig};
 use crate::ensemble::EnsembleExperiment;
 use crate::experiment::{Experiment, GROUPS};
 use crate::lesson::LessonSummary;
-use crate::run::RunSummary;
+use crate::run::read_summary;
 
 /// Whether ours meets the lecture's figure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
         | Experiment::Ensemble(EnsembleExperiment {
             lecture_accuracy, ..
         }) => {
-            let s: RunSummary = read_json(&dir.join("summary.json"))?;
+            let s = read_summary(&dir).ok()?;
             let (lecture, verdict) = match *lecture_accuracy {
                 Some(l) if s.test_accuracy >= l => (format!("{l:.2}%"), Verdict::Meets),
                 Some(l) => (format!("{l:.2}%"), Verdict::Misses),
@@ -300,7 +300,7 @@ fn from_history(experiment: &Experiment, backend: BackendChoice, artifacts: &Pat
     let Experiment::Training(c) = experiment else {
         return None;
     };
-    let s: RunSummary = read_json(&artifacts.join(&c.name).join("summary.json"))?;
+    let s = read_summary(&artifacts.join(&c.name)).ok()?;
     if s.backend != backend.name() || s.epochs == 0 {
         return None;
     }

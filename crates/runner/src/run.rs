@@ -351,11 +351,8 @@ fn whole_msgpack(path: &Path) -> bool {
     rmpv::decode::read_value(&mut rest).is_ok() && rest.is_empty()
 }
 
-/// Loads a run's trained model for inference.
-pub fn load_run<B: Backend>(
-    run_dir: &Path,
-    device: &B::Device,
-) -> anyhow::Result<(RunConfig, Net<B>)> {
+/// A run folder's `config.json`: how its model was built and trained.
+pub fn read_run_config(run_dir: &Path) -> anyhow::Result<RunConfig> {
     let config_path = run_dir.join("config.json");
     if !config_path.exists() && run_dir.join("ensemble.json").is_file() {
         anyhow::bail!(
@@ -369,8 +366,24 @@ pub fn load_run<B: Backend>(
             config_path.display()
         )
     })?;
-    let config: RunConfig = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a valid run config", config_path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a valid run config", config_path.display()))
+}
+
+/// A finished run's `summary.json`.
+pub fn read_summary(run_dir: &Path) -> anyhow::Result<RunSummary> {
+    let path = run_dir.join("summary.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{}: cannot read (did the run finish?)", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not a run summary", path.display()))
+}
+
+/// Loads a run's trained model for inference.
+pub fn load_run<B: Backend>(
+    run_dir: &Path,
+    device: &B::Device,
+) -> anyhow::Result<(RunConfig, Net<B>)> {
+    let config = read_run_config(run_dir)?;
     let model_path = run_dir.join("model.mpk");
     if !model_path.is_file() {
         anyhow::bail!(
