@@ -3,6 +3,7 @@
 use burn::data::dataloader::batcher::Batcher;
 use burn::prelude::*;
 
+use crate::augment::RandomShift;
 use crate::idx::{PIXELS, SIDE};
 use crate::mnist::{DigitItem, Normalization};
 
@@ -20,6 +21,8 @@ pub struct ImageBatch<B: Backend, const D: usize> {
 #[derive(Clone, Debug)]
 pub struct ImageBatcher<const D: usize> {
     lut: [f32; 256],
+    /// Moves each image by a random offset first (training only).
+    shift: Option<RandomShift>,
 }
 
 fn lookup_table(norm: Normalization) -> [f32; 256] {
@@ -31,6 +34,7 @@ impl ImageBatcher<2> {
     pub fn flat(norm: Normalization) -> Self {
         Self {
             lut: lookup_table(norm),
+            shift: None,
         }
     }
 }
@@ -40,11 +44,22 @@ impl ImageBatcher<4> {
     pub fn grid(norm: Normalization) -> Self {
         Self {
             lut: lookup_table(norm),
+            shift: None,
         }
     }
 }
 
 impl<const D: usize> ImageBatcher<D> {
+    /// The same batcher, shifting every image it batches by a fresh random
+    /// offset of up to `max` pixels per axis (data augmentation); `max` 0
+    /// leaves images as they are.
+    pub fn with_random_shift(self, max: usize, seed: u64) -> Self {
+        Self {
+            shift: (max > 0).then(|| RandomShift::new(max, seed)),
+            ..self
+        }
+    }
+
     /// The shape of a batch of `n` images in this layout.
     pub fn shape(n: usize) -> Vec<usize> {
         if D == 2 {
@@ -68,7 +83,13 @@ impl<B: Backend, const D: usize> Batcher<B, DigitItem, ImageBatch<B, D>> for Ima
         let mut values = Vec::with_capacity(n * PIXELS);
         let mut labels = Vec::with_capacity(n);
         for item in &items {
-            values.extend(item.pixels.iter().map(|&p| self.lut[p as usize]));
+            match &self.shift {
+                Some(shift) => {
+                    let moved = shift.apply(&item.pixels);
+                    values.extend(moved.iter().map(|&p| self.lut[p as usize]));
+                }
+                None => values.extend(item.pixels.iter().map(|&p| self.lut[p as usize])),
+            }
             labels.push(item.label as i64);
         }
         let images = Tensor::from_data(TensorData::new(values, Self::shape(n)), device);

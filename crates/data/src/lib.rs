@@ -2,6 +2,7 @@
 //! cached or downloaded), batchers for any Burn backend, and the seeded
 //! synthetic sets of the early lessons.
 
+pub mod augment;
 pub mod batcher;
 pub mod download;
 pub mod error;

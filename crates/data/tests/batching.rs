@@ -62,3 +62,44 @@ fn flat_and_grid_batches_have_the_right_shapes_and_values() {
     let same: Vec<f32> = flat.images.to_data().to_vec().unwrap();
     assert_eq!(values, same, "the two layouts hold the same numbers");
 }
+
+#[test]
+fn a_shifting_batcher_moves_each_image_by_its_own_offset_and_keeps_labels() {
+    let set = fixture_set();
+    let items: Vec<_> = (0..32).map(|i| set.get(i).unwrap()).collect();
+    let device = Default::default();
+    let norm = Kind::Mnist.normalization();
+    let plain: ImageBatch<B, 4> = ImageBatcher::grid(norm).batch(items.clone(), &device);
+    let batcher = ImageBatcher::grid(norm).with_random_shift(2, 3);
+    let shifted: ImageBatch<B, 4> = batcher.batch(items.clone(), &device);
+    assert_eq!(shifted.images.dims(), [32, 1, 28, 28]);
+    let labels = |b: &ImageBatch<B, 4>| b.targets.to_data().convert::<i64>().to_vec::<i64>();
+    assert_eq!(labels(&plain).unwrap(), labels(&shifted).unwrap());
+
+    // Replaying the same seed's offsets by hand gives the same batch.
+    let offsets = dlsuite_data::augment::RandomShift::new(2, 3);
+    let got: Vec<f32> = shifted.images.to_data().to_vec().unwrap();
+    let mut moved_any = false;
+    for (i, item) in items.iter().enumerate() {
+        let (dx, dy) = offsets.offset();
+        moved_any |= (dx, dy) != (0, 0);
+        let expected = dlsuite_data::augment::shift(&item.pixels, dx, dy);
+        let image = &got[i * 784..(i + 1) * 784];
+        for (p, (&v, &e)) in image.iter().zip(expected.iter()).enumerate() {
+            let want = (e as f32 / 255.0 - 0.1307) / 0.3081;
+            assert!(
+                (v - want).abs() < 1e-5,
+                "image {i} pixel {p}: {v} vs {want}"
+            );
+        }
+    }
+    assert!(moved_any, "32 draws of offsets in -2..=2 all came out zero");
+
+    // Without a shift, or with a shift of 0, images pass unchanged.
+    let zero: ImageBatch<B, 4> = ImageBatcher::grid(norm)
+        .with_random_shift(0, 3)
+        .batch(items, &device);
+    let a: Vec<f32> = zero.images.to_data().to_vec().unwrap();
+    let b: Vec<f32> = plain.images.to_data().to_vec().unwrap();
+    assert_eq!(a, b);
+}

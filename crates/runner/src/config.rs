@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use dlsuite_cnn::CnnConfig;
+use dlsuite_data::augment::MAX_SHIFT;
 use dlsuite_data::Kind;
 use dlsuite_mlp::{Activation, Init, MlpConfig};
 use dlsuite_train::{LrSchedule, OptimizerChoice, OptimizerConfig};
@@ -154,6 +155,15 @@ pub struct TrainSpec {
     /// Train on the first `limit` training images only (for small runs).
     #[serde(default)]
     pub limit: Option<usize>,
+    /// Data augmentation: move each training image by a fresh random offset
+    /// of up to this many pixels along each axis (0: none). Validation and
+    /// test images are never moved.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shift: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,6 +278,13 @@ impl RunConfig {
         if t.limit == Some(0) {
             return invalid("train.limit", "0".into(), "must be at least 1 image");
         }
+        if t.shift > MAX_SHIFT {
+            return invalid(
+                "train.shift",
+                t.shift.to_string(),
+                "must be 0 to 14 pixels (half the image)",
+            );
+        }
         if let ModelSpec::Mlp {
             hidden,
             dropout,
@@ -337,6 +354,21 @@ lr = 0.001
         assert_eq!(c.train.optimizer, OptimizerChoice::Adam);
         assert_eq!(c.train.validation, 5000);
         assert_eq!(c.model.mlp_config().unwrap().hidden, vec![256, 256]);
+        assert_eq!(c.train.shift, 0);
+    }
+
+    #[test]
+    fn a_shift_is_written_only_when_set_so_older_runs_still_match() {
+        let c = RunConfig::parse(GOOD, "t.toml").unwrap();
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(!json.contains("shift"), "{json}");
+        let shifted =
+            RunConfig::parse(&GOOD.replace("lr = 0.001", "lr = 0.001\nshift = 2"), "t").unwrap();
+        assert_eq!(shifted.train.shift, 2);
+        let json = serde_json::to_string(&shifted).unwrap();
+        let back: RunConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, shifted);
+        assert_ne!(back, c);
     }
 
     fn err(text: &str) -> String {
@@ -375,6 +407,11 @@ lr = 0.001
             ("batch_size = 100", "batch_size = 0", "train.batch_size = 0"),
             ("epochs = 2", "epochs = 0", "train.epochs = 0"),
             ("hidden = [256, 256]", "hidden = [256, 0]", "model.hidden"),
+            (
+                "lr = 0.001",
+                "lr = 0.001\nshift = 15",
+                "train.shift = 15: must be 0 to 14 pixels",
+            ),
         ] {
             let msg = err(&GOOD.replace(from, to));
             assert!(msg.starts_with(field), "{msg}");

@@ -12,6 +12,14 @@ use crate::lesson::LessonJob;
 use crate::report::{duration, estimate_seconds, write_report};
 use crate::run::TrainJob;
 
+/// Ensembles run after everything else, so that a member which is also an
+/// experiment of the set is trained once, at its own turn, and the ensemble
+/// reuses it whatever the names' order. The rest keep the report's order.
+pub fn running_order(mut chosen: Vec<Experiment>) -> Vec<Experiment> {
+    chosen.sort_by_key(|e| matches!(e, Experiment::Ensemble(_)));
+    chosen
+}
+
 pub struct Reproduce {
     pub backend: BackendChoice,
     pub mnist_dir: Option<PathBuf>,
@@ -23,7 +31,7 @@ pub struct Reproduce {
 impl Reproduce {
     /// Prints what `run(which)` would run and how long it should take.
     pub fn plan(&self, which: &str) -> anyhow::Result<()> {
-        let chosen = select(which, Path::new(EXPERIMENTS_DIR))?;
+        let chosen = running_order(select(which, Path::new(EXPERIMENTS_DIR))?);
         self.print_plan(&chosen);
         Ok(())
     }
@@ -32,7 +40,7 @@ impl Reproduce {
     /// does not stop the others; the report is written either way.
     pub fn run(&self, which: &str) -> anyhow::Result<()> {
         let dir = Path::new(EXPERIMENTS_DIR);
-        let chosen = select(which, dir)?;
+        let chosen = running_order(select(which, dir)?);
         self.print_plan(&chosen);
         let started = Instant::now();
         let mut failed = Vec::new();
@@ -137,5 +145,33 @@ impl Reproduce {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ensembles_run_after_the_experiments_they_may_reuse() {
+        let training = |name: &str| {
+            Experiment::parse(
+                &format!(
+                    "name = \"{name}\"\ndataset = \"mnist\"\n[model]\nkind = \"softmax\"\n\
+                     [train]\nepochs = 1\nbatch_size = 10\nlr = 0.1\n"
+                ),
+                name,
+            )
+            .unwrap()
+        };
+        let ensemble = Experiment::parse(
+            "name = \"a-vote\"\ndataset = \"mnist\"\n[[member]]\nexperiment = \"z-net\"\n\
+             [[member]]\nexperiment = \"z-net\"\nseed = 2\n",
+            "a-vote",
+        )
+        .unwrap();
+        let order = running_order(vec![training("b-net"), ensemble, training("z-net")]);
+        let names: Vec<&str> = order.iter().map(Experiment::name).collect();
+        assert_eq!(names, ["b-net", "z-net", "a-vote"]);
     }
 }

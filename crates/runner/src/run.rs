@@ -145,11 +145,15 @@ impl OnBackend for TrainJob {
             train_set = train_set.take(limit);
         }
         println!(
-            "{}: {} on {} ({} train, {} validation, {} test images; loaded in {:.2} s), backend {}",
+            "{}: {} on {} ({} train{}, {} validation, {} test images; loaded in {:.2} s), backend {}",
             config.name,
             describe(&config.model),
             kind.name(),
             train_set.len(),
+            match t.shift {
+                0 => String::new(),
+                n => format!(" shifted up to {n} px at random"),
+            },
             valid_set.len(),
             test_digits.len(),
             load_seconds,
@@ -172,12 +176,13 @@ impl OnBackend for TrainJob {
         let parameters = net.num_params();
         let batcher = ImageBatcher::grid(kind.normalization());
         let steps_per_epoch = train_set.len().div_ceil(t.batch_size);
-        let train_loader = DataLoaderBuilder::new(batcher.clone())
-            .batch_size(t.batch_size)
-            .shuffle(t.seed)
-            .num_workers(1)
-            .set_device(device.clone())
-            .build(train_set);
+        let train_loader =
+            DataLoaderBuilder::new(batcher.clone().with_random_shift(t.shift, t.seed))
+                .batch_size(t.batch_size)
+                .shuffle(t.seed)
+                .num_workers(1)
+                .set_device(device.clone())
+                .build(train_set);
         let valid_loader = DataLoaderBuilder::new(batcher)
             .batch_size(EVAL_BATCH)
             // Batched on the training thread: on wgpu, 1000-image batches made
