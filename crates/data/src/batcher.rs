@@ -50,14 +50,10 @@ impl ImageBatcher<4> {
 }
 
 impl<const D: usize> ImageBatcher<D> {
-    /// The same batcher, shifting every image it batches by a fresh random
-    /// offset of up to `max` pixels per axis (data augmentation); `max` 0
-    /// leaves images as they are.
-    pub fn with_random_shift(self, max: usize, seed: u64) -> Self {
-        Self {
-            shift: (max > 0).then(|| RandomShift::new(max, seed)),
-            ..self
-        }
+    /// The same batcher, moving every image it batches by the next offset of
+    /// `shift` first (data augmentation); `None` leaves images as they are.
+    pub fn with_shift(self, shift: Option<RandomShift>) -> Self {
+        Self { shift, ..self }
     }
 
     /// The shape of a batch of `n` images in this layout.
@@ -83,13 +79,15 @@ impl<B: Backend, const D: usize> Batcher<B, DigitItem, ImageBatch<B, D>> for Ima
         let mut values = Vec::with_capacity(n * PIXELS);
         let mut labels = Vec::with_capacity(n);
         for item in &items {
-            match &self.shift {
+            let moved;
+            let pixels = match &self.shift {
                 Some(shift) => {
-                    let moved = shift.apply(&item.pixels);
-                    values.extend(moved.iter().map(|&p| self.lut[p as usize]));
+                    moved = shift.apply(&item.pixels);
+                    &moved
                 }
-                None => values.extend(item.pixels.iter().map(|&p| self.lut[p as usize])),
-            }
+                None => &item.pixels,
+            };
+            values.extend(pixels.iter().map(|&p| self.lut[p as usize]));
             labels.push(item.label as i64);
         }
         let images = Tensor::from_data(TensorData::new(values, Self::shape(n)), device);

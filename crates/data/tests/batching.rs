@@ -6,6 +6,7 @@ use std::sync::Arc;
 use burn::backend::NdArray;
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
+use dlsuite_data::augment::RandomShift;
 use dlsuite_data::{DigitSet, Digits, ImageBatch, ImageBatcher, Kind, Split};
 
 type B = NdArray;
@@ -70,14 +71,14 @@ fn a_shifting_batcher_moves_each_image_by_its_own_offset_and_keeps_labels() {
     let device = Default::default();
     let norm = Kind::Mnist.normalization();
     let plain: ImageBatch<B, 4> = ImageBatcher::grid(norm).batch(items.clone(), &device);
-    let batcher = ImageBatcher::grid(norm).with_random_shift(2, 3);
+    let batcher = ImageBatcher::grid(norm).with_shift(Some(RandomShift::new(2, 3)));
     let shifted: ImageBatch<B, 4> = batcher.batch(items.clone(), &device);
     assert_eq!(shifted.images.dims(), [32, 1, 28, 28]);
     let labels = |b: &ImageBatch<B, 4>| b.targets.to_data().convert::<i64>().to_vec::<i64>();
     assert_eq!(labels(&plain).unwrap(), labels(&shifted).unwrap());
 
     // Replaying the same seed's offsets by hand gives the same batch.
-    let offsets = dlsuite_data::augment::RandomShift::new(2, 3);
+    let offsets = RandomShift::new(2, 3);
     let got: Vec<f32> = shifted.images.to_data().to_vec().unwrap();
     let mut moved_any = false;
     for (i, item) in items.iter().enumerate() {
@@ -95,9 +96,9 @@ fn a_shifting_batcher_moves_each_image_by_its_own_offset_and_keeps_labels() {
     }
     assert!(moved_any, "32 draws of offsets in -2..=2 all came out zero");
 
-    // Without a shift, or with a shift of 0, images pass unchanged.
+    // With a shift of at most 0 pixels, images pass unchanged.
     let zero: ImageBatch<B, 4> = ImageBatcher::grid(norm)
-        .with_random_shift(0, 3)
+        .with_shift(Some(RandomShift::new(0, 3)))
         .batch(items, &device);
     let a: Vec<f32> = zero.images.to_data().to_vec().unwrap();
     let b: Vec<f32> = plain.images.to_data().to_vec().unwrap();

@@ -12,6 +12,7 @@ use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
+use dlsuite_data::augment::RandomShift;
 use dlsuite_data::{DigitSet, Digits, ImageBatcher, Kind, Locator};
 use dlsuite_logistic::LogisticRegressionConfig;
 use dlsuite_train::{
@@ -176,13 +177,21 @@ impl OnBackend for TrainJob {
         let parameters = net.num_params();
         let batcher = ImageBatcher::grid(kind.normalization());
         let steps_per_epoch = train_set.len().div_ceil(t.batch_size);
-        let train_loader =
-            DataLoaderBuilder::new(batcher.clone().with_random_shift(t.shift, t.seed))
-                .batch_size(t.batch_size)
-                .shuffle(t.seed)
-                .num_workers(1)
-                .set_device(device.clone())
-                .build(train_set);
+        // How many offsets the finished epochs drew is not known exactly
+        // (the loader thread batches ahead), so a resumed run draws a fresh
+        // sequence, fixed by the seed and the epoch it resumes after.
+        let shift = (t.shift > 0).then(|| {
+            RandomShift::new(
+                t.shift,
+                t.seed.wrapping_add(resume_from.unwrap_or(0) as u64),
+            )
+        });
+        let train_loader = DataLoaderBuilder::new(batcher.clone().with_shift(shift))
+            .batch_size(t.batch_size)
+            .shuffle(t.seed)
+            .num_workers(1)
+            .set_device(device.clone())
+            .build(train_set);
         let valid_loader = DataLoaderBuilder::new(batcher)
             .batch_size(EVAL_BATCH)
             // Batched on the training thread: on wgpu, 1000-image batches made
