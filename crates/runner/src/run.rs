@@ -177,9 +177,11 @@ impl OnBackend for TrainJob {
         let parameters = net.num_params();
         let batcher = ImageBatcher::grid(kind.normalization());
         let steps_per_epoch = train_set.len().div_ceil(t.batch_size);
-        // How many offsets the finished epochs drew is not known exactly
-        // (the loader thread batches ahead), so a resumed run draws a fresh
-        // sequence, fixed by the seed and the epoch it resumes after.
+        // A resumed run cannot continue the interrupted run's offsets: the
+        // loader thread batches ahead, so how many the finished epochs drew
+        // is unknown, and replaying their data order (ContinuedShuffle) draws
+        // some too. It starts a new sequence instead, so with shifts a resumed
+        // run ends near, not exactly at, the uninterrupted one.
         let shift = (t.shift > 0).then(|| {
             RandomShift::new(
                 t.shift,
