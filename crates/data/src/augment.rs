@@ -2,9 +2,9 @@
 //!
 //! A digit moved a pixel or two is still the same digit, so shifting each
 //! training image by a fresh random offset every time it is drawn shows the
-//! net many more images than the dataset holds. Convolutional nets gain the
-//! most: an ensemble of short-trained CNNs on the plain images keeps making
-//! the same mistakes, shifted copies make different ones.
+//! net many more images than the dataset holds, and teaches it not to rely
+//! on where a digit sits. The gain needs training time: the lecture's deep
+//! CNN shifted by up to 2 pixels for 6 epochs scored no better than without.
 
 use std::sync::{Arc, Mutex};
 
