@@ -2,21 +2,24 @@
 
 backend := "flex"
 
+# Runs `dlsuite COMMAND --backend BACKEND ARGS` from a release build. BACKEND may
+# come as `backend=wgpu` too (`just train-mnist backend=wgpu`); `cuda` builds the
+# runner with its `cuda` feature, the other backends are always compiled in.
+[private]
+dlsuite backend command *args:
+    cargo run --release -p dlsuite {{ if trim_start_match(backend, "backend=") == "cuda" { "--features cuda" } else { "" } }} -- {{command}} --backend {{ trim_start_match(backend, "backend=") }} {{args}}
+
 # Train the main MNIST CNN and print its test accuracy.
-train-mnist backend=backend *args="":
-    cargo run --release -p dlsuite -- train mnist-cnn --backend {{backend}} {{args}}
+train-mnist backend=backend *args="": (dlsuite backend "train mnist-cnn" args)
 
 # Train any experiment in experiments/ (by name).
-train experiment backend=backend *args="":
-    cargo run --release -p dlsuite -- train {{experiment}} --backend {{backend}} {{args}}
+train experiment backend=backend *args="": (dlsuite backend "train " + experiment args)
 
 # Run experiments (all, a group: lessons/mnist/compare/fashion, or one name) and write artifacts/REPORT.md.
-reproduce which="all" backend=backend *args="":
-    cargo run --release -p dlsuite -- reproduce {{which}} --backend {{backend}} {{args}}
+reproduce which="all" backend=backend *args="": (dlsuite backend "reproduce " + which args)
 
 # Reload a finished run and measure its test accuracy again.
-eval run backend=backend:
-    cargo run --release -p dlsuite -- eval {{run}} --backend {{backend}}
+eval run backend=backend: (dlsuite backend "eval " + run)
 
 # Classify picture files with a trained run (add --show DIR to see what the model saw).
 predict run +images:
@@ -28,7 +31,7 @@ data *args="":
 
 # Speed of the reference models per backend (add --torch .venv-torch/bin/python for PyTorch side by side).
 bench *args="":
-    cargo run --release -p dlsuite -- bench {{args}}
+    cargo run --release -p dlsuite {{ if args =~ "cuda" { "--features cuda" } else { "" } }} -- bench {{args}}
 
 # The test suite (CPU, offline).
 test:

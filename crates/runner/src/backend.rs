@@ -16,6 +16,10 @@ pub enum BackendChoice {
     Flex,
     /// GPU through wgpu (Vulkan, Metal, DX12), or a software Vulkan driver.
     Wgpu,
+    /// NVIDIA GPU through CUDA (build with `--features cuda`; needs the
+    /// NVIDIA driver and NVRTC at run time, not at build time).
+    #[cfg(feature = "cuda")]
+    Cuda,
 }
 
 impl BackendChoice {
@@ -24,7 +28,21 @@ impl BackendChoice {
             BackendChoice::Ndarray => "ndarray",
             BackendChoice::Flex => "flex",
             BackendChoice::Wgpu => "wgpu",
+            #[cfg(feature = "cuda")]
+            BackendChoice::Cuda => "cuda",
         }
+    }
+
+    /// Whether the backend computes on a GPU (timings and estimates made on
+    /// the CPU do not carry over).
+    pub fn is_gpu(self) -> bool {
+        self.name() == "wgpu" || self.name() == "cuda"
+    }
+
+    /// Every backend this build has, in the order `--backends all` runs them.
+    pub fn all() -> Vec<BackendChoice> {
+        use clap::ValueEnum;
+        BackendChoice::value_variants().to_vec()
     }
 }
 
@@ -33,6 +51,10 @@ impl BackendChoice {
 /// goes on ("Should have handle for tensor", tracel-ai/burn#4947), which
 /// killed every wgpu run at its first checkpoint.
 pub type Wgpu = CubeBackend<WgpuRuntime, f32, i32, u32>;
+
+/// The CUDA backend, without fusion for the same reason as [`Wgpu`].
+#[cfg(feature = "cuda")]
+pub type Cuda = CubeBackend<burn::cubecl::cuda::CudaRuntime, f32, i32, u8>;
 
 /// A job that can run on any autodiff backend.
 pub trait OnBackend {
@@ -47,35 +69,74 @@ pub fn dispatch<T: OnBackend>(choice: BackendChoice, job: T) -> anyhow::Result<T
         BackendChoice::Ndarray => Ok(job.run::<Autodiff<NdArray>>(Default::default())),
         BackendChoice::Flex => Ok(job.run::<Autodiff<Flex>>(Default::default())),
         BackendChoice::Wgpu => {
-            wgpu_probe()?;
+            probe(choice)?;
             Ok(job.run::<Autodiff<Wgpu>>(Default::default()))
+        }
+        #[cfg(feature = "cuda")]
+        BackendChoice::Cuda => {
+            probe(choice)?;
+            Ok(job.run::<Autodiff<Cuda>>(Default::default()))
         }
     }
 }
 
-/// Runs one tiny computation on wgpu; fails with a readable reason when no
-/// adapter can be had.
-pub fn wgpu_probe() -> anyhow::Result<()> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(|| {
-        let device = Default::default();
-        let t = Tensor::<Wgpu, 1>::from_floats([1.0, 2.0], &device);
-        t.sum().into_scalar()
-    });
-    std::panic::set_hook(hook);
+/// Runs one tiny computation on a GPU backend; fails with a readable reason
+/// when it has no device (Burn panics there). CPU backends always pass.
+pub fn probe(choice: BackendChoice) -> anyhow::Result<()> {
+    let (result, advice) = match choice {
+        BackendChoice::Ndarray | BackendChoice::Flex => return Ok(()),
+        BackendChoice::Wgpu => (
+            one_plus_two::<Wgpu>(),
+            "install a GPU driver or Mesa's software Vulkan (apt-get install mesa-vulkan-drivers), or use --backend flex",
+        ),
+        #[cfg(feature = "cuda")]
+        BackendChoice::Cuda => (
+            one_plus_two::<Cuda>(),
+            "it needs an NVIDIA GPU, its driver (libcuda) and NVRTC (libnvrtc, from the CUDA toolkit) on the library path; or use --backend wgpu",
+        ),
+    };
+    let name = choice.name();
     match result {
         Ok(v) if (v - 3.0).abs() < 1e-6 => Ok(()),
-        Ok(v) => anyhow::bail!("wgpu adapter computed 1 + 2 = {v}"),
-        Err(panic) => {
-            let reason = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown reason".into());
-            anyhow::bail!(
-                "no usable wgpu adapter ({reason}); install a GPU driver or Mesa's software Vulkan (apt-get install mesa-vulkan-drivers), or use --backend ndarray"
-            )
+        Ok(v) => anyhow::bail!("{name} computed 1 + 2 = {v}"),
+        Err(reason) => {
+            // cudarc follows its reason with every library name it tried.
+            let reason = reason.split(" - searched for").next().unwrap_or_default();
+            anyhow::bail!("no usable {name} device ({reason}); {advice}")
         }
     }
+}
+
+/// 1 + 2 on backend `B`'s default device, with a panic turned into its
+/// message. The device is often set up on a server thread, whose panic is
+/// the informative one (the caller only sees a closed channel), so the first
+/// panic message from any thread is kept.
+fn one_plus_two<B: Backend>() -> Result<f32, String> {
+    let first = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let hook = std::panic::take_hook();
+    let seen = first.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown reason".into());
+        if let Ok(mut slot) = seen.lock() {
+            slot.get_or_insert(message);
+        }
+    }));
+    let result = std::panic::catch_unwind(|| {
+        let device = Default::default();
+        let t = Tensor::<B, 1>::from_floats([1.0, 2.0], &device);
+        t.sum().into_scalar().elem::<f32>()
+    });
+    std::panic::set_hook(hook);
+    result.map_err(|_| {
+        first
+            .lock()
+            .ok()
+            .and_then(|mut slot| slot.take())
+            .unwrap_or_else(|| "unknown reason".into())
+    })
 }

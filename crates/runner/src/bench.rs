@@ -18,7 +18,7 @@ use dlsuite_train::{OptimizerChoice, OptimizerConfig, OptimizerJob};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use crate::backend::OnBackend;
+use crate::backend::{BackendChoice, OnBackend};
 use crate::config::{CnnPreset, ModelSpec};
 use crate::net::Net;
 use crate::run::build_net;
@@ -82,7 +82,7 @@ pub fn reference_models() -> Vec<BenchModel> {
 #[derive(Clone, Debug)]
 pub struct BenchRow {
     pub model: &'static str,
-    pub backend: String,
+    pub backend: BackendChoice,
     pub batch: usize,
     pub train_images_per_s: f64,
     /// Seconds for the 60,000 training images at the measured rate.
@@ -99,7 +99,7 @@ pub struct BenchJob {
     pub fraction: f64,
     pub train: Arc<Digits>,
     pub test: Arc<Digits>,
-    pub backend_name: String,
+    pub backend: BackendChoice,
 }
 
 impl OnBackend for BenchJob {
@@ -125,7 +125,7 @@ impl OnBackend for BenchJob {
             let b1 = inference::<B::InnerBackend>(&model, &self.test, 1, test_images / 10, &device);
             let row = BenchRow {
                 model: m.key,
-                backend: self.backend_name.clone(),
+                backend: self.backend,
                 batch: m.batch,
                 train_images_per_s: images_per_s,
                 seconds_per_epoch: 60_000.0 / images_per_s,
@@ -259,7 +259,7 @@ fn print_row(r: &BenchRow) {
     println!(
         "{:<8} {:<8} {:>5} {:>12.0} {:>10.2} {:>13.0} {:>15.0} {:>10}",
         r.model,
-        r.backend,
+        r.backend.name(),
         r.batch,
         r.train_images_per_s,
         r.seconds_per_epoch,
@@ -278,8 +278,8 @@ pub struct TorchEpoch {
     pub load_s: f64,
     pub torch: String,
     /// The GPU's name, from a script that trains on CUDA; absent for the CPU
-    /// reference. A GPU figure is compared with wgpu, a CPU one with the CPU
-    /// backends.
+    /// reference. A GPU figure is compared with the GPU backends (wgpu, cuda),
+    /// a CPU one with the CPU backends.
     #[serde(default)]
     pub device: Option<String>,
 }
@@ -329,18 +329,16 @@ pub fn parse_lists(
     use crate::backend::BackendChoice;
     use clap::ValueEnum;
     let backends = if backends == "all" {
-        vec![
-            BackendChoice::Ndarray,
-            BackendChoice::Flex,
-            BackendChoice::Wgpu,
-        ]
+        BackendChoice::all()
     } else {
         backends
             .split(',')
             .map(|b| {
                 BackendChoice::from_str(b.trim(), true).map_err(|_| {
+                    let names: Vec<_> = BackendChoice::all().iter().map(|c| c.name()).collect();
                     anyhow::anyhow!(
-                        "--backends: unknown backend {b:?}; choose from ndarray, flex, wgpu or all"
+                        "--backends: unknown backend {b:?}; choose from {} or all",
+                        names.join(", ")
                     )
                 })
             })
@@ -366,7 +364,7 @@ pub fn parse_lists(
 
 /// Runs the benchmark and prints its table (and PyTorch's, when asked).
 pub fn bench(opts: BenchOptions) -> anyhow::Result<()> {
-    use crate::backend::{dispatch, wgpu_probe, BackendChoice};
+    use crate::backend::{dispatch, probe};
     if !(opts.fraction > 0.0 && opts.fraction <= 1.0) {
         anyhow::bail!("--fraction {}: must be in (0, 1]", opts.fraction);
     }
@@ -396,11 +394,9 @@ pub fn bench(opts: BenchOptions) -> anyhow::Result<()> {
     print_header();
     let mut rows = Vec::new();
     for &backend in &opts.backends {
-        if backend == BackendChoice::Wgpu {
-            if let Err(e) = wgpu_probe() {
-                println!("wgpu      skipped: {e}");
-                continue;
-            }
+        if let Err(e) = probe(backend) {
+            println!("{:<9} skipped: {e}", backend.name());
+            continue;
         }
         rows.extend(dispatch(
             backend,
@@ -409,7 +405,7 @@ pub fn bench(opts: BenchOptions) -> anyhow::Result<()> {
                 fraction: opts.fraction,
                 train: train.clone(),
                 test: test.clone(),
-                backend_name: backend.name().into(),
+                backend,
             },
         )?);
     }
@@ -431,7 +427,7 @@ pub fn bench(opts: BenchOptions) -> anyhow::Result<()> {
             let on_gpu = t.device.is_some();
             let best = rows
                 .iter()
-                .filter(|r| r.model == m.key && (r.backend == "wgpu") == on_gpu)
+                .filter(|r| r.model == m.key && r.backend.is_gpu() == on_gpu)
                 .min_by(|a, b| a.seconds_per_epoch.total_cmp(&b.seconds_per_epoch));
             if let Some(b) = best {
                 println!(
@@ -439,7 +435,7 @@ pub fn bench(opts: BenchOptions) -> anyhow::Result<()> {
                     m.key,
                     t.train_s,
                     b.seconds_per_epoch,
-                    b.backend,
+                    b.backend.name(),
                     b.seconds_per_epoch / t.train_s,
                     b.infer_batch1000_images_per_s,
                     t.infer_img_per_s
@@ -466,16 +462,29 @@ mod tests {
     #[test]
     fn lists_parse_and_refuse_unknown_names() {
         let (backends, models) = parse_lists("all", "cnn,softmax").unwrap();
-        assert_eq!(backends.len(), 3);
+        assert_eq!(backends.len(), if cfg!(feature = "cuda") { 4 } else { 3 });
+        assert_eq!(
+            backends[..3],
+            [
+                BackendChoice::Ndarray,
+                BackendChoice::Flex,
+                BackendChoice::Wgpu
+            ]
+        );
         assert_eq!(
             models.iter().map(|m| m.key).collect::<Vec<_>>(),
             ["cnn", "softmax"]
         );
-        let err = parse_lists("ndarray,cuda", "cnn").unwrap_err().to_string();
+        let err = parse_lists("ndarray,tpu", "cnn").unwrap_err().to_string();
         assert!(
-            err.contains("\"cuda\"") && err.contains("ndarray, flex, wgpu"),
+            err.contains("\"tpu\"") && err.contains("ndarray, flex, wgpu"),
             "{err}"
         );
+        #[cfg(not(feature = "cuda"))]
+        {
+            let err = parse_lists("cuda", "cnn").unwrap_err().to_string();
+            assert!(err.contains("\"cuda\""), "{err}");
+        }
         let err = parse_lists("flex", "mlp").unwrap_err().to_string();
         assert!(err.contains("\"mlp\"") && err.contains("mlp300"), "{err}");
     }
@@ -489,7 +498,7 @@ mod tests {
             fraction: 0.2,
             train: Arc::new(Digits::load_dir(&dir, Split::Train).unwrap()),
             test: Arc::new(Digits::load_dir(&dir, Split::Test).unwrap()),
-            backend_name: "ndarray".into(),
+            backend: BackendChoice::Ndarray,
         };
         let rows = job.run::<Autodiff<NdArray>>(Default::default());
         assert_eq!(rows.len(), 2);

@@ -76,7 +76,8 @@ enum Command {
     /// Time training and inference of the reference models on each backend,
     /// with the PyTorch reference script's settings.
     Bench {
-        /// Backends, comma-separated (ndarray, flex, wgpu) or `all`.
+        /// Backends, comma-separated (ndarray, flex, wgpu; cuda when built
+        /// with `--features cuda`) or `all`.
         #[arg(long, default_value = "ndarray,flex")]
         backends: String,
         /// Models, comma-separated: softmax, mlp300, dnn512, cnn.

@@ -252,7 +252,7 @@ pub fn forward_flops(spec: &ModelSpec) -> f64 {
 /// A rough figure for how long an experiment takes on the 2-core machine
 /// this suite was measured on: throughput and per-step overhead fitted to
 /// the suite's own runs (docs/report). `None` where there is no basis
-/// (wgpu: it depends on the GPU). An ensemble counts only the members that
+/// (a GPU backend: it depends on the GPU). An ensemble counts only the members that
 /// are neither trained already nor `scheduled` to run before it.
 pub fn estimate_seconds(
     experiment: &Experiment,
@@ -278,7 +278,7 @@ pub fn estimate_seconds(
     if let Some(seconds) = from_history(experiment, backend, artifacts) {
         return Some(seconds);
     }
-    if backend == BackendChoice::Wgpu {
+    if backend.is_gpu() {
         return None;
     }
     match experiment {

@@ -7,7 +7,7 @@ use burn::backend::Autodiff;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::AdamConfig;
 use burn::prelude::*;
-use dlsuite::backend::{dispatch, wgpu_probe, BackendChoice, Wgpu};
+use dlsuite::backend::{dispatch, probe, BackendChoice, Wgpu};
 use dlsuite::config::{ModelSpec, RunConfig};
 use dlsuite::net::Net;
 use dlsuite::run::{build_net, TrainJob};
@@ -17,7 +17,7 @@ type B = Autodiff<Wgpu>;
 
 #[test]
 fn net_trains_a_few_steps_on_wgpu() {
-    if let Err(why) = wgpu_probe() {
+    if let Err(why) = probe(BackendChoice::Wgpu) {
         eprintln!("SKIPPED: {why}");
         return;
     }
@@ -59,7 +59,7 @@ fn net_trains_a_few_steps_on_wgpu() {
 /// checkpoint thread reads the weights while the next epoch trains.
 #[test]
 fn a_run_trains_and_checkpoints_on_wgpu() {
-    if let Err(why) = wgpu_probe() {
+    if let Err(why) = probe(BackendChoice::Wgpu) {
         eprintln!("SKIPPED: {why}");
         return;
     }
