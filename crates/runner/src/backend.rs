@@ -107,11 +107,20 @@ pub fn probe(choice: BackendChoice) -> anyhow::Result<()> {
     }
 }
 
-/// 1 + 2 on backend `B`'s default device, with a panic turned into its
-/// message. The device is often set up on a server thread, whose panic is
-/// the informative one (the caller only sees a closed channel), so the first
-/// panic message from any thread is kept.
+/// 1 + 2 on backend `B`'s default device, with a panic turned into its message.
 fn one_plus_two<B: Backend>() -> Result<f32, String> {
+    first_panic(|| {
+        let device = Default::default();
+        let t = Tensor::<B, 1>::from_floats([1.0, 2.0], &device);
+        t.sum().into_scalar().elem::<f32>()
+    })
+}
+
+/// Runs `f`; if it panics, gives the message of the first panic seen on any
+/// thread meanwhile, printing none. A GPU device is often set up on a server
+/// thread, whose panic is the informative one (the caller only sees a closed
+/// channel).
+fn first_panic<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Result<T, String> {
     let first = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
     let hook = std::panic::take_hook();
     let seen = first.clone();
@@ -126,11 +135,7 @@ fn one_plus_two<B: Backend>() -> Result<f32, String> {
             slot.get_or_insert(message);
         }
     }));
-    let result = std::panic::catch_unwind(|| {
-        let device = Default::default();
-        let t = Tensor::<B, 1>::from_floats([1.0, 2.0], &device);
-        t.sum().into_scalar().elem::<f32>()
-    });
+    let result = std::panic::catch_unwind(f);
     std::panic::set_hook(hook);
     result.map_err(|_| {
         first
@@ -139,4 +144,30 @@ fn one_plus_two<B: Backend>() -> Result<f32, String> {
             .and_then(|mut slot| slot.take())
             .unwrap_or_else(|| "unknown reason".into())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_threads_panic_is_the_reason_given() {
+        let result: Result<(), String> = first_panic(|| {
+            let server = std::thread::spawn(|| panic!("driver library not found"));
+            let _ = server.join();
+            panic!("called `Result::unwrap()` on an `Err` value: RecvError");
+        });
+        assert_eq!(result.unwrap_err(), "driver library not found");
+        assert_eq!(first_panic(|| 3), Ok(3));
+    }
+
+    #[test]
+    fn cpu_backends_need_no_probe_and_all_lists_every_backend() {
+        assert!(probe(BackendChoice::Flex).is_ok());
+        assert!(probe(BackendChoice::Ndarray).is_ok());
+        let names: Vec<_> = BackendChoice::all().iter().map(|b| b.name()).collect();
+        assert_eq!(names[..3], ["ndarray", "flex", "wgpu"]);
+        assert_eq!(names.contains(&"cuda"), cfg!(feature = "cuda"));
+        assert!(BackendChoice::Wgpu.is_gpu() && !BackendChoice::Flex.is_gpu());
+    }
 }
