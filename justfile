@@ -41,3 +41,4 @@ test:
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p dlsuite --all-targets --features cuda -- -D warnings
