@@ -44,6 +44,22 @@ impl BackendChoice {
         use clap::ValueEnum;
         BackendChoice::value_variants().to_vec()
     }
+
+    /// Parses a backend's name, saying how to get `cuda` where this build
+    /// lacks it.
+    pub fn parse(name: &str) -> Result<BackendChoice, String> {
+        use clap::ValueEnum;
+        BackendChoice::from_str(name, true).map_err(|_| {
+            let names: Vec<_> = BackendChoice::all().iter().map(|c| c.name()).collect();
+            if name.eq_ignore_ascii_case("cuda") {
+                "this dlsuite was built without CUDA; build it with the cuda feature: \
+                 cargo run --release -p dlsuite --features cuda -- ... --backend cuda"
+                    .to_string()
+            } else {
+                format!("unknown backend {name:?}; choose from {}", names.join(", "))
+            }
+        })
+    }
 }
 
 /// The wgpu backend, without Burn's operation fusion: in Burn 0.21 fusion
@@ -169,5 +185,21 @@ mod tests {
         assert_eq!(names[..3], ["ndarray", "flex", "wgpu"]);
         assert_eq!(names.contains(&"cuda"), cfg!(feature = "cuda"));
         assert!(BackendChoice::Wgpu.is_gpu() && !BackendChoice::Flex.is_gpu());
+    }
+
+    #[test]
+    fn backend_names_parse_and_a_missing_cuda_says_how_to_build_it() {
+        assert_eq!(BackendChoice::parse("WGPU"), Ok(BackendChoice::Wgpu));
+        let err = BackendChoice::parse("tpu").unwrap_err();
+        assert!(
+            err.contains("\"tpu\"") && err.contains("ndarray, flex, wgpu"),
+            "{err}"
+        );
+        let cuda = BackendChoice::parse("cuda");
+        if cfg!(feature = "cuda") {
+            assert_eq!(cuda.map(|b| b.name()), Ok("cuda"));
+        } else {
+            assert!(cuda.unwrap_err().contains("--features cuda"));
+        }
     }
 }

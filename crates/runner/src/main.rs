@@ -13,6 +13,12 @@ use dlsuite::reproduce::Reproduce;
 use dlsuite::run::{build_net, describe, TrainJob};
 use dlsuite_data::Kind;
 
+/// What `--backend` takes; spelled out because a parser of our own (one
+/// that says how to get cuda) hides clap's list of values.
+const BACKEND_HELP: &str = "flex (CPU, the fastest here), ndarray (CPU), wgpu (GPU through \
+     Vulkan/Metal/DX12, or Mesa's software Vulkan), cuda (NVIDIA GPU; needs a build with \
+     --features cuda)";
+
 /// Hands-on deep learning with Burn: the classic course's models, trained on
 /// the CPU or the GPU.
 #[derive(Parser)]
@@ -27,7 +33,7 @@ enum Command {
     /// Train an experiment: a name from experiments/ or a path to a TOML file.
     Train {
         experiment: String,
-        #[arg(long, value_enum, default_value = "flex")]
+        #[arg(long, value_parser = BackendChoice::parse, default_value = "flex", help = BACKEND_HELP)]
         backend: BackendChoice,
         /// Folder holding the dataset's four IDX files.
         #[arg(long)]
@@ -58,7 +64,7 @@ enum Command {
     Reproduce {
         #[arg(default_value = "all")]
         which: String,
-        #[arg(long, value_enum, default_value = "flex")]
+        #[arg(long, value_parser = BackendChoice::parse, default_value = "flex", help = BACKEND_HELP)]
         backend: BackendChoice,
         /// Folder holding MNIST's four IDX files.
         #[arg(long)]
@@ -100,7 +106,7 @@ enum Command {
     Eval {
         /// The run folder (artifacts/<name>) or an experiment name.
         run: String,
-        #[arg(long, value_enum, default_value = "flex")]
+        #[arg(long, value_parser = BackendChoice::parse, default_value = "flex", help = BACKEND_HELP)]
         backend: BackendChoice,
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -111,7 +117,7 @@ enum Command {
         run: String,
         #[arg(required = true)]
         images: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value = "flex")]
+        #[arg(long, value_parser = BackendChoice::parse, default_value = "flex", help = BACKEND_HELP)]
         backend: BackendChoice,
         /// Also draw, into this folder, each input as the model saw it
         /// (28×28) with its class probabilities.
