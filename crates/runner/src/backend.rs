@@ -36,7 +36,7 @@ impl BackendChoice {
     /// Whether the backend computes on a GPU (timings and estimates made on
     /// the CPU do not carry over).
     pub fn is_gpu(self) -> bool {
-        self.name() == "wgpu" || self.name() == "cuda"
+        !matches!(self, BackendChoice::Ndarray | BackendChoice::Flex)
     }
 
     /// Every backend this build has, in the order `--backends all` runs them.
