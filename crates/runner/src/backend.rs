@@ -50,12 +50,13 @@ impl BackendChoice {
     pub fn parse(name: &str) -> Result<BackendChoice, String> {
         use clap::ValueEnum;
         BackendChoice::from_str(name, true).map_err(|_| {
-            let names: Vec<_> = BackendChoice::all().iter().map(|c| c.name()).collect();
             if name.eq_ignore_ascii_case("cuda") {
-                "this dlsuite was built without CUDA; build it with the cuda feature: \
-                 cargo run --release -p dlsuite --features cuda -- ... --backend cuda"
-                    .to_string()
+                format!(
+                    "backend {name:?} is not in this build; build it with the cuda feature: \
+                     cargo run --release -p dlsuite --features cuda -- ... --backend cuda"
+                )
             } else {
+                let names: Vec<_> = BackendChoice::all().iter().map(|c| c.name()).collect();
                 format!("unknown backend {name:?}; choose from {}", names.join(", "))
             }
         })
