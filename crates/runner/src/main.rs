@@ -13,6 +13,13 @@ use dlsuite::reproduce::Reproduce;
 use dlsuite::run::{build_net, describe, TrainJob};
 use dlsuite_data::Kind;
 
+/// Training allocates and frees tensors of megabytes every step. glibc's
+/// malloc hands such blocks back to the kernel, so each step page-faults
+/// them in again (a quarter of the CPU time of a CNN step); mimalloc keeps
+/// them, which makes a CNN step on the CPU 1.5–2× faster.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What `--backend` takes; spelled out because a parser of our own (one
 /// that says how to get cuda) hides clap's list of values.
 const BACKEND_HELP: &str = "flex (CPU, the fastest here), ndarray (CPU), wgpu (GPU through \
