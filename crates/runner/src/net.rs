@@ -30,6 +30,17 @@ impl<B: Backend> Net<B> {
     }
 }
 
+impl<B: Backend> Net<B> {
+    /// Trains convolutions as patch matrices (see
+    /// [`Cnn::with_im2col_training`]); other nets have none.
+    pub fn with_im2col_training(self, on: bool) -> Self {
+        match self {
+            Net::Cnn(m) => Net::Cnn(m.with_im2col_training(on)),
+            other => other,
+        }
+    }
+}
+
 impl<B: AutodiffBackend> TrainStep for Net<B> {
     type Input = ImageBatch<B, 4>;
     type Output = ClassificationOutput<B>;

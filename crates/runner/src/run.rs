@@ -173,7 +173,8 @@ impl OnBackend for TrainJob {
         }
 
         B::seed(&device, t.seed);
-        let net: Net<B> = build_net(&config.model, &device);
+        let net: Net<B> =
+            build_net(&config.model, &device).with_im2col_training(self.backend.im2col_training());
         let parameters = net.num_params();
         let batcher = ImageBatcher::grid(kind.normalization());
         let steps_per_epoch = train_set.len().div_ceil(t.batch_size);
