@@ -61,7 +61,9 @@ pub fn conv2d_im2col<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B,
 
     // [1, c_out, c_in·kh·kw] × [batch, c_in·kh·kw, out_h·out_w]
     let weights: Tensor<B, 3> = weight.reshape([1, c_out, c_in * kh * kw]);
-    let out = weights.matmul(patches).reshape([batch, c_out, out_h, out_w]);
+    let out = weights
+        .matmul(patches)
+        .reshape([batch, c_out, out_h, out_w]);
     match &conv.bias {
         Some(bias) => out + bias.val().reshape([1, c_out, 1, 1]),
         None => out,
@@ -114,7 +116,12 @@ mod tests {
                     y.into_data(),
                     x.grad(&grads).unwrap().into_data(),
                     conv.weight.grad(&grads).unwrap().into_data(),
-                    conv.bias.as_ref().unwrap().grad(&grads).unwrap().into_data(),
+                    conv.bias
+                        .as_ref()
+                        .unwrap()
+                        .grad(&grads)
+                        .unwrap()
+                        .into_data(),
                 )
             };
             let (native, im2col) = (run(true), run(false));

@@ -1,9 +1,8 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{
-    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu,
-};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
+use dlsuite_nn::{Dropout, DropoutConfig};
 
 use crate::im2col::{conv2d_im2col, supports_im2col};
 
@@ -180,9 +179,7 @@ impl CnnConfig {
 impl<B: Backend> ConvBlock<B> {
     /// `[batch, c_in, h, w] → [batch, c_out, h', w']`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = if self.im2col_training
-            && B::ad_enabled(&x.device())
-            && supports_im2col(&self.conv)
+        let x = if self.im2col_training && B::ad_enabled(&x.device()) && supports_im2col(&self.conv)
         {
             conv2d_im2col(&self.conv, x)
         } else {
@@ -212,6 +209,16 @@ impl<B: Backend> Cnn<B> {
         for block in &mut self.blocks {
             block.im2col_training = on;
         }
+        self
+    }
+
+    /// Draw dropout masks on the host: faster on the CPU, see
+    /// [`Dropout::with_host_masks`].
+    pub fn with_host_dropout_masks(mut self, on: bool) -> Self {
+        for block in &mut self.blocks {
+            block.dropout = block.dropout.clone().with_host_masks(on);
+        }
+        self.dropout = self.dropout.clone().with_host_masks(on);
         self
     }
 

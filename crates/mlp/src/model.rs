@@ -1,6 +1,7 @@
 use burn::nn::activation::Activation as ActivationLayer;
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear};
 use burn::prelude::*;
+use dlsuite_nn::{Dropout, DropoutConfig};
 
 use crate::init::{Activation, Init};
 
@@ -72,6 +73,15 @@ impl<B: Backend> HiddenLayer<B> {
 }
 
 impl<B: Backend> Mlp<B> {
+    /// Draw dropout masks on the host: faster on the CPU, see
+    /// [`Dropout::with_host_masks`].
+    pub fn with_host_dropout_masks(mut self, on: bool) -> Self {
+        for layer in &mut self.hidden {
+            layer.dropout = layer.dropout.clone().with_host_masks(on);
+        }
+        self
+    }
+
     /// `[batch, inputs] → [batch, outputs]`: raw scores (logits), no softmax.
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let x = self.hidden.iter().fold(x, |x, layer| layer.forward(x));

@@ -48,6 +48,13 @@ impl BackendChoice {
         matches!(self, BackendChoice::Ndarray)
     }
 
+    /// Whether dropout masks are drawn on the host rather than by the
+    /// backend: on the CPU backends, whose own draw is one element at a time
+    /// on one thread; on a GPU a host mask would be a copy each step.
+    pub fn host_dropout_masks(self) -> bool {
+        !self.is_gpu()
+    }
+
     /// Every backend this build has, in the order `--backends all` runs them.
     pub fn all() -> Vec<BackendChoice> {
         use clap::ValueEnum;

@@ -109,8 +109,7 @@ impl OnBackend for BenchJob {
         let mut rows = Vec::new();
         for m in &self.models {
             B::seed(&device, 0);
-            let net: Net<B> =
-                build_net(&m.spec, &device).with_im2col_training(self.backend.im2col_training());
+            let net: Net<B> = build_net(&m.spec, &device).tuned_for(self.backend);
             let (net, images_per_s) = OptimizerConfig::new(m.optimizer).apply(TrainPass {
                 net,
                 model: m,

@@ -11,6 +11,8 @@ use dlsuite_logistic::LogisticRegression;
 use dlsuite_mlp::Mlp;
 use dlsuite_train::classification_output;
 
+use crate::backend::BackendChoice;
+
 #[derive(Module, Debug)]
 pub enum Net<B: Backend> {
     Softmax(LogisticRegression<B>),
@@ -31,12 +33,18 @@ impl<B: Backend> Net<B> {
 }
 
 impl<B: Backend> Net<B> {
-    /// Trains convolutions as patch matrices (see
-    /// [`Cnn::with_im2col_training`]); other nets have none.
-    pub fn with_im2col_training(self, on: bool) -> Self {
+    /// Picks, of the equivalent ways to train, the faster on `backend`:
+    /// convolutions as patch matrices ([`Cnn::with_im2col_training`]) and
+    /// dropout masks drawn on the host ([`Mlp::with_host_dropout_masks`]).
+    pub fn tuned_for(self, backend: BackendChoice) -> Self {
+        let host_masks = backend.host_dropout_masks();
         match self {
-            Net::Cnn(m) => Net::Cnn(m.with_im2col_training(on)),
-            other => other,
+            Net::Softmax(m) => Net::Softmax(m),
+            Net::Mlp(m) => Net::Mlp(m.with_host_dropout_masks(host_masks)),
+            Net::Cnn(m) => Net::Cnn(
+                m.with_host_dropout_masks(host_masks)
+                    .with_im2col_training(backend.im2col_training()),
+            ),
         }
     }
 }

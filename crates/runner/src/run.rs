@@ -173,8 +173,7 @@ impl OnBackend for TrainJob {
         }
 
         B::seed(&device, t.seed);
-        let net: Net<B> =
-            build_net(&config.model, &device).with_im2col_training(self.backend.im2col_training());
+        let net: Net<B> = build_net(&config.model, &device).tuned_for(self.backend);
         let parameters = net.num_params();
         let batcher = ImageBatcher::grid(kind.normalization());
         let steps_per_epoch = train_set.len().div_ceil(t.batch_size);

@@ -1,0 +1,5 @@
+//! Layers shared by the model crates.
+
+mod dropout;
+
+pub use dropout::{Dropout, DropoutConfig};
