@@ -51,18 +51,15 @@ impl Dropout {
 
     /// `[..] → [..]`, the same shape.
     pub fn forward<B: Backend, const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
+        if !self.host_masks {
+            return burn::nn::Dropout { prob: self.prob }.forward(x);
+        }
         let device = x.device();
         if !B::ad_enabled(&device) || self.prob == 0.0 {
             return x;
         }
-        let keep = 1.0 - self.prob;
-        if self.host_masks {
-            let mask = host_mask::<B, D>(x.shape(), keep, &device);
-            x * mask
-        } else {
-            let mask = x.random_like(Distribution::Bernoulli(keep));
-            x * mask * (1.0 / keep)
-        }
+        let mask = host_mask::<B, D>(x.shape(), 1.0 - self.prob, &device);
+        x * mask
     }
 }
 

@@ -30,9 +30,7 @@ impl<B: Backend> Net<B> {
             Net::Cnn(m) => m.forward(images),
         }
     }
-}
 
-impl<B: Backend> Net<B> {
     /// Picks, of the equivalent ways to train, the faster on `backend`:
     /// convolutions as patch matrices ([`Cnn::with_im2col_training`]) and
     /// dropout masks drawn on the host ([`Mlp::with_host_dropout_masks`]).
