@@ -8,32 +8,13 @@
 //! the weights it reads: it is another way to run a [`Conv2d`], not a layer.
 
 use burn::nn::conv::Conv2d;
-use burn::nn::PaddingConfig2d;
 use burn::prelude::*;
 use burn::tensor::ops::PadMode;
 
-/// Whether [`conv2d_im2col`] can run `conv`: stride 1, no dilation, one group.
-pub fn supports_im2col<B: Backend>(conv: &Conv2d<B>) -> bool {
-    conv.stride == [1, 1] && conv.dilation == [1, 1] && conv.groups == 1
-}
-
-/// `(top, left, bottom, right)` zero rows and columns around the image, at
-/// stride 1. `Same` puts an odd remainder at the bottom and right, as Burn's
-/// convolution does.
-fn padding<B: Backend>(conv: &Conv2d<B>) -> (usize, usize, usize, usize) {
-    match conv.padding {
-        PaddingConfig2d::Valid => (0, 0, 0, 0),
-        PaddingConfig2d::Same => {
-            let [kh, kw] = conv.kernel_size;
-            let (top, left) = ((kh - 1) / 2, (kw - 1) / 2);
-            (top, left, kh - 1 - top, kw - 1 - left)
-        }
-        PaddingConfig2d::Explicit(top, left, bottom, right) => (top, left, bottom, right),
-    }
-}
+use crate::geometry::padding;
 
 /// `[batch, c_in, h, w] → [batch, c_out, h', w']`, the same as `conv.forward`
-/// for a convolution that [`supports_im2col`].
+/// for a convolution that [`crate::geometry::is_plain`].
 pub fn conv2d_im2col<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     let (top, left, bottom, right) = padding(conv);
     let x = if top + bottom + left + right > 0 {
@@ -75,6 +56,7 @@ mod tests {
     use super::*;
     use burn::backend::{Autodiff, NdArray};
     use burn::nn::conv::Conv2dConfig;
+    use burn::nn::PaddingConfig2d;
     use burn::tensor::{Distribution, Tolerance};
 
     type B = Autodiff<NdArray>;
@@ -93,7 +75,7 @@ mod tests {
             let conv: Conv2d<B> = Conv2dConfig::new([3, 5], [3, 3])
                 .with_padding(padding)
                 .init(&device);
-            assert!(supports_im2col(&conv));
+            assert!(crate::geometry::is_plain(&conv));
             let x = Tensor::<B, 4>::random([2, 3, 9, 8], Distribution::Default, &device);
             // A weighted sum, so that every output position has its own gradient.
             let mix = |y: Tensor<B, 4>| {
@@ -132,14 +114,5 @@ mod tests {
             native.2.assert_approx_eq(&im2col.2, tol);
             native.3.assert_approx_eq(&im2col.3, tol);
         }
-    }
-
-    #[test]
-    fn only_plain_convolutions_are_supported() {
-        let device = Default::default();
-        let strided: Conv2d<NdArray> = Conv2dConfig::new([1, 2], [3, 3])
-            .with_stride([2, 2])
-            .init(&device);
-        assert!(!supports_im2col(&strided));
     }
 }

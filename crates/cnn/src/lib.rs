@@ -1,6 +1,8 @@
 //! Convolutional networks for MNIST-sized images.
 
+pub mod geometry;
 pub mod im2col;
 mod model;
+pub mod pixel_rows;
 
-pub use model::{Cnn, CnnConfig, ConvBlockConfig};
+pub use model::{Cnn, CnnConfig, ConvBlockConfig, ConvTraining};

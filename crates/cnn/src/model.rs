@@ -4,7 +4,26 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::prelude::*;
 use dlsuite_nn::{Dropout, DropoutConfig};
 
-use crate::im2col::{conv2d_im2col, supports_im2col};
+use crate::geometry::is_plain;
+use crate::im2col::conv2d_im2col;
+use crate::pixel_rows::{self, PixelRows};
+
+/// How the convolutional blocks compute while training. All give the same
+/// results up to float rounding; which is fastest depends on the backend.
+/// Inference always uses the backend's own layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConvTraining {
+    /// The backend's convolution and pooling: GPUs have tuned kernels.
+    #[default]
+    Backend,
+    /// Convolutions as stacked shifted images times the weights
+    /// ([`crate::im2col`]): ndarray, whose convolution backward is a
+    /// direct loop and whose row gathers are slow.
+    Im2col,
+    /// Whole blocks on one row per pixel ([`crate::pixel_rows`]): flex,
+    /// whose row gathers are fast.
+    PixelRows,
+}
 
 /// One convolution, then optional batch norm, ReLU, optional 2×2 max-pool
 /// and dropout.
@@ -47,9 +66,6 @@ pub struct ConvBlock<B: Backend> {
     pool: Option<MaxPool2d>,
     dropout: Dropout,
     activation: Relu,
-    /// Train the convolution as patches times weights; see [`Cnn::with_im2col_training`].
-    #[module(skip)]
-    im2col_training: bool,
 }
 
 #[derive(Module, Debug)]
@@ -59,6 +75,9 @@ pub struct Cnn<B: Backend> {
     output: Linear<B>,
     dropout: Dropout,
     activation: Relu,
+    /// See [`Cnn::with_conv_training`].
+    #[module(skip)]
+    conv_training: ConvTraining,
 }
 
 impl CnnConfig {
@@ -150,7 +169,6 @@ impl CnnConfig {
                         .then(|| MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init()),
                     dropout: DropoutConfig::new(b.dropout).init(),
                     activation: Relu::new(),
-                    im2col_training: false,
                 };
                 in_channels = b.channels;
                 block
@@ -172,15 +190,20 @@ impl CnnConfig {
             output: LinearConfig::new(fan_in, self.classes).init(device),
             dropout: DropoutConfig::new(self.dense_dropout).init(),
             activation: Relu::new(),
+            conv_training: ConvTraining::Backend,
         }
     }
 }
 
 impl<B: Backend> ConvBlock<B> {
-    /// `[batch, c_in, h, w] → [batch, c_out, h', w']`
-    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = if self.im2col_training && B::ad_enabled(&x.device()) && supports_im2col(&self.conv)
-        {
+    /// `[batch, c_in, h, w] → [batch, c_out, h', w']`; `im2col` computes the
+    /// convolution with [`conv2d_im2col`].
+    ///
+    /// ReLU comes after the pooling: the maximum of rectified values is the
+    /// rectified maximum, gradients included, and there are a quarter as
+    /// many values to rectify.
+    pub fn forward(&self, x: Tensor<B, 4>, im2col: bool) -> Tensor<B, 4> {
+        let x = if im2col && is_plain(&self.conv) {
             conv2d_im2col(&self.conv, x)
         } else {
             self.conv.forward(x)
@@ -189,26 +212,48 @@ impl<B: Backend> ConvBlock<B> {
             Some(norm) => norm.forward(x),
             None => x,
         };
-        let x = self.activation.forward(x);
         let x = match &self.pool {
             Some(pool) => pool.forward(x),
             None => x,
         };
-        self.dropout.forward(x)
+        self.dropout.forward(self.activation.forward(x))
+    }
+
+    /// The same as [`ConvBlock::forward`], on feature maps stored as
+    /// [`PixelRows`].
+    pub fn forward_rows(&self, x: PixelRows<B>) -> PixelRows<B> {
+        let x = pixel_rows::conv2d(&self.conv, x);
+        let x = match &self.norm {
+            Some(norm) => x.map(|rows| norm.forward(rows)),
+            None => x,
+        };
+        let x = if self.pool.is_some() {
+            pixel_rows::max_pool2x2(x)
+        } else {
+            x
+        };
+        x.map(|rows| self.dropout.forward(self.activation.forward(rows)))
+    }
+
+    /// Whether [`ConvBlock::forward_rows`] computes this block.
+    fn supports_rows(&self) -> bool {
+        let pool_2x2 = self.pool.as_ref().is_none_or(|pool| {
+            pool.kernel_size == [2, 2]
+                && pool.stride == [2, 2]
+                && pool.dilation == [1, 1]
+                && matches!(pool.padding, PaddingConfig2d::Valid)
+                && !pool.ceil_mode
+        });
+        is_plain(&self.conv) && pool_2x2
     }
 }
 
 impl<B: Backend> Cnn<B> {
-    /// While training (autodiff on), compute the convolutions as image
-    /// patches times weights ([`crate::im2col`]) instead of the backend's own
-    /// convolution: same results, and on ndarray, whose convolution backward
-    /// is a direct loop, about 9 times faster. Inference keeps the backend's
-    /// convolution, which is the faster forward everywhere. Not saved with
-    /// the model: it is how to run it, not what it is.
-    pub fn with_im2col_training(mut self, on: bool) -> Self {
-        for block in &mut self.blocks {
-            block.im2col_training = on;
-        }
+    /// How to compute the convolutional blocks while training (autodiff
+    /// on); see [`ConvTraining`]. Not saved with the model: it is how to run
+    /// it, not what it is.
+    pub fn with_conv_training(mut self, how: ConvTraining) -> Self {
+        self.conv_training = how;
         self
     }
 
@@ -224,7 +269,22 @@ impl<B: Backend> Cnn<B> {
 
     /// `[batch, 1, side, side] → [batch, classes]`: logits, no softmax.
     pub fn forward(&self, images: Tensor<B, 4>) -> Tensor<B, 2> {
-        let x = self.blocks.iter().fold(images, |x, b| b.forward(x));
+        let how = if B::ad_enabled(&images.device()) {
+            self.conv_training
+        } else {
+            ConvTraining::Backend
+        };
+        let x = match how {
+            ConvTraining::PixelRows if self.blocks.iter().all(ConvBlock::supports_rows) => {
+                let x = PixelRows::from_images(images);
+                let x = self.blocks.iter().fold(x, |x, b| b.forward_rows(x));
+                x.into_images()
+            }
+            how => {
+                let im2col = how == ConvTraining::Im2col;
+                self.blocks.iter().fold(images, |x, b| b.forward(x, im2col))
+            }
+        };
         let x: Tensor<B, 2> = x.flatten(1, 3);
         let x = self.dense.iter().fold(x, |x, layer| {
             self.dropout
@@ -237,7 +297,8 @@ impl<B: Backend> Cnn<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::NdArray;
+    use burn::backend::{Autodiff, NdArray};
+    use burn::tensor::{Distribution, Tolerance};
 
     #[test]
     fn presets_produce_ten_logits_per_image() {
@@ -251,6 +312,55 @@ mod tests {
             let net = config.init::<NdArray>(&device);
             let out = net.forward(Tensor::zeros([2, 1, 28, 28], &device));
             assert_eq!(out.dims(), [2, 10]);
+        }
+    }
+
+    /// Every [`ConvTraining`] computes the same logits and gradients: padded
+    /// and unpadded 3×3 and 5×5 convolutions, batch norm, odd-sided pooling.
+    #[test]
+    fn every_way_of_training_convolutions_agrees() {
+        type B = Autodiff<NdArray>;
+        let device = Default::default();
+        B::seed(&device, 3);
+        let lenet = CnnConfig::lenet();
+        let normed = CnnConfig::new(
+            vec![
+                ConvBlockConfig::new(4)
+                    .with_same_padding(true)
+                    .with_pool(true),
+                ConvBlockConfig::new(6).with_pool(true),
+                ConvBlockConfig::new(5)
+                    .with_same_padding(true)
+                    .with_pool(true),
+            ],
+            vec![7],
+        )
+        .with_batch_norm(true);
+        let images = Tensor::<B, 4>::random([3, 1, 28, 28], Distribution::Default, &device);
+        for config in [lenet, normed] {
+            let net: Cnn<B> = config.init(&device);
+            // Parameters are drawn on first use; draw them before cloning.
+            let _ = net.forward(images.clone());
+            let run = |how: ConvTraining| {
+                let net = net.clone().with_conv_training(how);
+                let logits = net.forward(images.clone());
+                let grads = logits.clone().powi_scalar(2).sum().backward();
+                let first = &net.blocks[0].conv.weight;
+                let last = &net.blocks.last().unwrap().conv.weight;
+                (
+                    logits.into_data(),
+                    first.grad(&grads).unwrap().into_data(),
+                    last.grad(&grads).unwrap().into_data(),
+                )
+            };
+            let backend = run(ConvTraining::Backend);
+            let tol = Tolerance::<f32>::rel_abs(1e-3, 1e-4);
+            for how in [ConvTraining::Im2col, ConvTraining::PixelRows] {
+                let other = run(how);
+                backend.0.assert_approx_eq(&other.0, tol);
+                backend.1.assert_approx_eq(&other.1, tol);
+                backend.2.assert_approx_eq(&other.2, tol);
+            }
         }
     }
 

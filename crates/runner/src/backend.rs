@@ -4,6 +4,7 @@ use burn::backend::wgpu::{CubeBackend, WgpuRuntime};
 use burn::backend::{Autodiff, Flex, NdArray};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
+use dlsuite_cnn::ConvTraining;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -39,13 +40,18 @@ impl BackendChoice {
         !matches!(self, BackendChoice::Ndarray | BackendChoice::Flex)
     }
 
-    /// Whether convolutions train as patch matrices times weights rather than
-    /// through the backend's own convolution. Only on ndarray: its
-    /// convolution backward is a direct loop, about 3 s per batch of the
-    /// reference CNN against 0.2 s this way; flex's own is faster than
-    /// patches, and GPUs have tuned convolution kernels.
-    pub fn im2col_training(self) -> bool {
-        matches!(self, BackendChoice::Ndarray)
+    /// The fastest of the equivalent ways to train convolutions here
+    /// (`dlsuite-cnn`'s `ConvTraining` says why each backend gets its own).
+    /// Per batch of the reference CNN, forward and backward: ndarray 3.2 s
+    /// with its own convolution, 0.2 s as im2col; flex 141 ms with its own,
+    /// 81 ms on pixel rows (`cargo run --release -p dlsuite-cnn --example
+    /// layer_timing`).
+    pub fn conv_training(self) -> ConvTraining {
+        match self {
+            BackendChoice::Ndarray => ConvTraining::Im2col,
+            BackendChoice::Flex => ConvTraining::PixelRows,
+            _ => ConvTraining::Backend,
+        }
     }
 
     /// Whether dropout masks are drawn on the host rather than by the

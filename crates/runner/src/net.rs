@@ -32,7 +32,7 @@ impl<B: Backend> Net<B> {
     }
 
     /// Picks, of the equivalent ways to train, the faster on `backend`:
-    /// convolutions as patch matrices ([`Cnn::with_im2col_training`]) and
+    /// how convolutions train ([`Cnn::with_conv_training`]) and
     /// dropout masks drawn on the host ([`Mlp::with_host_dropout_masks`]).
     pub fn tuned_for(self, backend: BackendChoice) -> Self {
         let host_masks = backend.host_dropout_masks();
@@ -41,7 +41,7 @@ impl<B: Backend> Net<B> {
             Net::Mlp(m) => Net::Mlp(m.with_host_dropout_masks(host_masks)),
             Net::Cnn(m) => Net::Cnn(
                 m.with_host_dropout_masks(host_masks)
-                    .with_im2col_training(backend.im2col_training()),
+                    .with_conv_training(backend.conv_training()),
             ),
         }
     }
