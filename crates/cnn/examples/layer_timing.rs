@@ -58,7 +58,10 @@ fn run<B: AutodiffBackend>(batches: usize) {
         let _ = pixel_rows::conv2d(&conv2, x).rows.sum().backward();
     });
     time("max-pool 2×2: backend", batches, || {
-        let _ = pool.forward(conv_out.clone().require_grad()).sum().backward();
+        let _ = pool
+            .forward(conv_out.clone().require_grad())
+            .sum()
+            .backward();
     });
     time("max-pool 2×2: pixel rows", batches, || {
         let x = conv_out_rows.clone().map(Tensor::require_grad);

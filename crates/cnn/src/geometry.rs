@@ -25,11 +25,76 @@ pub(crate) fn padding<B: Backend>(conv: &Conv2d<B>) -> (usize, usize, usize, usi
     }
 }
 
+/// A weighted sum of every value, so that each output position gets its
+/// own gradient when tests compare backward passes.
+#[cfg(test)]
+pub(crate) fn weighted_sum<B: Backend>(y: Tensor<B, 4>) -> Tensor<B, 1> {
+    let device = y.device();
+    let weights = Tensor::<B, 1, Int>::arange(0..y.shape().num_elements() as i64, &device)
+        .float()
+        .reshape(y.dims())
+        .div_scalar(100.0)
+        .sin();
+    (y * weights).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::NdArray;
+    use crate::im2col::conv2d_im2col;
+    use crate::pixel_rows::{self, PixelRows};
+    use burn::backend::{Autodiff, NdArray};
     use burn::nn::conv::Conv2dConfig;
+    use burn::tensor::{Distribution, Tolerance};
+
+    type B = Autodiff<NdArray>;
+    type Rewrite = fn(&Conv2d<B>, Tensor<B, 4>) -> Tensor<B, 4>;
+
+    /// Each rewrite gives the same output, input gradient and weight and bias
+    /// gradients as `Conv2d::forward`, with and without padding, for a
+    /// non-square kernel.
+    #[test]
+    fn rewrites_match_burns_convolution_and_its_gradients() {
+        let device = Default::default();
+        B::seed(&device, 7);
+        let rewrites: [(&str, Rewrite); 2] = [
+            ("im2col", |conv, x| conv2d_im2col(conv, x)),
+            ("pixel rows", |conv, x| {
+                pixel_rows::conv2d(conv, PixelRows::from_images(x)).into_images()
+            }),
+        ];
+        for padding in [
+            PaddingConfig2d::Valid,
+            PaddingConfig2d::Same,
+            PaddingConfig2d::Explicit(1, 0, 2, 1),
+        ] {
+            let conv: Conv2d<B> = Conv2dConfig::new([3, 5], [3, 2])
+                .with_padding(padding.clone())
+                .init(&device);
+            let x = Tensor::<B, 4>::random([2, 3, 9, 8], Distribution::Default, &device);
+            let run = |forward: Rewrite| {
+                let x = x.clone().require_grad();
+                let y = forward(&conv, x.clone());
+                let grads = weighted_sum(y.clone()).backward();
+                let bias = conv.bias.as_ref().unwrap();
+                [
+                    y.into_data(),
+                    x.grad(&grads).unwrap().into_data(),
+                    conv.weight.grad(&grads).unwrap().into_data(),
+                    bias.grad(&grads).unwrap().into_data(),
+                ]
+            };
+            let native = run(|conv, x| conv.forward(x));
+            for (name, rewrite) in rewrites {
+                println!("{name}, {padding:?}");
+                // Sums of up to a few hundred products, in another order.
+                let tol = Tolerance::<f32>::rel_abs(1e-4, 1e-4);
+                for (expected, got) in native.iter().zip(run(rewrite)) {
+                    expected.assert_approx_eq(&got, tol);
+                }
+            }
+        }
+    }
 
     #[test]
     fn only_plain_convolutions_are_covered() {

@@ -169,24 +169,12 @@ pub fn max_pool2x2<B: Backend>(x: PixelRows<B>) -> PixelRows<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geometry::weighted_sum;
     use burn::backend::{Autodiff, NdArray};
-    use burn::nn::conv::Conv2dConfig;
     use burn::nn::pool::MaxPool2dConfig;
-    use burn::nn::PaddingConfig2d;
-    use burn::tensor::{Distribution, Tolerance};
+    use burn::tensor::Distribution;
 
     type B = Autodiff<NdArray>;
-
-    /// A weighted sum, so that every output position has its own gradient.
-    fn mix(y: Tensor<B, 4>) -> Tensor<B, 1> {
-        let device = y.device();
-        let w = Tensor::<B, 1, Int>::arange(0..y.shape().num_elements() as i64, &device)
-            .float()
-            .reshape(y.dims())
-            .div_scalar(100.0)
-            .sin();
-        (y * w).sum()
-    }
 
     #[test]
     fn images_survive_the_round_trip() {
@@ -214,52 +202,6 @@ mod tests {
             .assert_eq(&x.into_data(), true);
     }
 
-    /// Same output, input gradient and weight and bias gradients as
-    /// `Conv2d::forward`, with and without padding.
-    #[test]
-    fn convolution_matches_burns_and_so_do_its_gradients() {
-        let device = Default::default();
-        B::seed(&device, 7);
-        for padding in [
-            PaddingConfig2d::Valid,
-            PaddingConfig2d::Same,
-            PaddingConfig2d::Explicit(1, 0, 2, 1),
-        ] {
-            let conv: Conv2d<B> = Conv2dConfig::new([3, 5], [3, 2])
-                .with_padding(padding)
-                .init(&device);
-            assert!(crate::geometry::is_plain(&conv));
-            let x = Tensor::<B, 4>::random([2, 3, 9, 8], Distribution::Default, &device);
-            let run = |native: bool| {
-                let x = x.clone().require_grad();
-                let y = if native {
-                    conv.forward(x.clone())
-                } else {
-                    conv2d(&conv, PixelRows::from_images(x.clone())).into_images()
-                };
-                let grads = mix(y.clone()).backward();
-                (
-                    y.into_data(),
-                    x.grad(&grads).unwrap().into_data(),
-                    conv.weight.grad(&grads).unwrap().into_data(),
-                    conv.bias
-                        .as_ref()
-                        .unwrap()
-                        .grad(&grads)
-                        .unwrap()
-                        .into_data(),
-                )
-            };
-            let (native, rows) = (run(true), run(false));
-            // Sums of up to a few hundred products, accumulated in another order.
-            let tol = Tolerance::<f32>::rel_abs(1e-4, 1e-4);
-            native.0.assert_approx_eq(&rows.0, tol);
-            native.1.assert_approx_eq(&rows.1, tol);
-            native.2.assert_approx_eq(&rows.2, tol);
-            native.3.assert_approx_eq(&rows.3, tol);
-        }
-    }
-
     #[test]
     fn pooling_matches_burns_and_so_does_its_gradient() {
         let device = Default::default();
@@ -274,7 +216,7 @@ mod tests {
                 } else {
                     max_pool2x2(PixelRows::from_images(x.clone())).into_images()
                 };
-                let grads = mix(y.clone()).backward();
+                let grads = weighted_sum(y.clone()).backward();
                 (y.into_data(), x.grad(&grads).unwrap().into_data())
             };
             let (native, rows) = (run(true), run(false));
