@@ -316,7 +316,8 @@ mod tests {
     }
 
     /// Every [`ConvTraining`] computes the same logits and gradients: padded
-    /// and unpadded 3×3 and 5×5 convolutions, batch norm, odd-sided pooling.
+    /// and unpadded 3×3, 4×4 and 5×5 convolutions, batch norm, odd-sided
+    /// pooling.
     #[test]
     fn every_way_of_training_convolutions_agrees() {
         type B = Autodiff<NdArray>;
@@ -328,7 +329,8 @@ mod tests {
                 ConvBlockConfig::new(4)
                     .with_same_padding(true)
                     .with_pool(true),
-                ConvBlockConfig::new(6).with_pool(true),
+                // 14 → 11 with a 4×4 kernel: an odd side to pool.
+                ConvBlockConfig::new(6).with_kernel(4).with_pool(true),
                 ConvBlockConfig::new(5)
                     .with_same_padding(true)
                     .with_pool(true),
