@@ -94,15 +94,16 @@ pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: PixelRows<B>) -> PixelRows<B> {
             for ox in 0..out_w {
                 for ky in 0..kh {
                     for kx in 0..kw {
-                        let (y, x) = (
+                        // The input pixel under this kernel position.
+                        let (iy, ix) = (
                             (oy + ky) as i64 - top as i64,
                             (ox + kx) as i64 - left as i64,
                         );
                         index.push(
-                            if y < 0 || x < 0 || y >= height as i64 || x >= width as i64 {
+                            if iy < 0 || ix < 0 || iy >= height as i64 || ix >= width as i64 {
                                 zero_row
                             } else {
-                                ((b * height) as i64 + y) * width as i64 + x
+                                ((b * height) as i64 + iy) * width as i64 + ix
                             },
                         );
                     }
@@ -143,8 +144,8 @@ pub fn max_pool2x2<B: Backend>(x: PixelRows<B>) -> PixelRows<B> {
         for b in 0..x.batch {
             for py in 0..out_h {
                 for px in 0..out_w {
-                    let (y, x_) = (2 * py + dy, 2 * px + dx);
-                    index.push(((b * x.height + y) * x.width + x_) as i64);
+                    let (iy, ix) = (2 * py + dy, 2 * px + dx);
+                    index.push(((b * x.height + iy) * x.width + ix) as i64);
                 }
             }
         }
