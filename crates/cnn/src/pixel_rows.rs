@@ -8,9 +8,8 @@
 //! gather of whole rows (each output pixel's receptive field) times the
 //! weight matrix, and autodiff's backward is two matrix products and a
 //! scatter-add of rows: about 45 ms on flex. Max-pooling is a gather of the
-//! four window positions and an element-wise maximum, so that the maps stay
-//! rows from the first convolution to the last pooling (it costs what flex's
-//! own pooling does). On ndarray, whose row gather copies one row at a time,
+//! four window positions and a maximum over them, so that the maps stay
+//! rows from the first convolution to the last pooling. On ndarray, whose row gather copies one row at a time,
 //! [`crate::im2col`] is the faster rewrite; `cargo run --release -p
 //! dlsuite-cnn --example layer_timing` measures both.
 //!
@@ -36,9 +35,14 @@ impl<B: Backend> PixelRows<B> {
     /// From `[batch, channels, height, width]`.
     pub fn from_images(images: Tensor<B, 4>) -> Self {
         let [batch, channels, height, width] = images.dims();
-        let rows = images
-            .permute([0, 2, 3, 1])
-            .reshape([batch * height * width, channels]);
+        let rows = if channels == 1 {
+            // One channel: the images are already in row order.
+            images.reshape([batch * height * width, 1])
+        } else {
+            images
+                .permute([0, 2, 3, 1])
+                .reshape([batch * height * width, channels])
+        };
         Self {
             rows,
             batch,
@@ -152,12 +156,15 @@ pub fn max_pool2x2<B: Backend>(x: PixelRows<B>) -> PixelRows<B> {
     }
     let device = x.rows.device();
     let index = Tensor::<B, 1, Int>::from_data(TensorData::new(index, [4 * windows]), &device);
-    // [4, windows·channels]: one contiguous block per position in the window.
-    let corners = x.rows.select(0, index).reshape([4, windows * channels]);
-    let corner = |i: usize| corners.clone().slice([i..i + 1, 0..windows * channels]);
-    let rows = corner(0)
-        .max_pair(corner(1))
-        .max_pair(corner(2).max_pair(corner(3)))
+    // [4, windows·channels]: one contiguous block per position in the
+    // window. One maximum over the four rather than three pairwise ones:
+    // its backward scatters the gradient once, where each pair's slices
+    // would each build a zero gradient of all four blocks.
+    let rows = x
+        .rows
+        .select(0, index)
+        .reshape([4, windows * channels])
+        .max_dim(0)
         .reshape([windows, channels]);
     PixelRows {
         rows,
