@@ -61,6 +61,13 @@ impl BackendChoice {
         !self.is_gpu()
     }
 
+    /// Whether Adam's update is computed on the host (`dlsuite-train`'s
+    /// `HostAdam`): one pass over memory the CPU backends hand over, where
+    /// Burn's tensor-op Adam makes thirteen; on a GPU it would be copies.
+    pub fn host_adam(self) -> bool {
+        !self.is_gpu()
+    }
+
     /// Every backend this build has, in the order `--backends all` runs them.
     pub fn all() -> Vec<BackendChoice> {
         use clap::ValueEnum;

@@ -110,12 +110,14 @@ impl OnBackend for BenchJob {
         for m in &self.models {
             B::seed(&device, 0);
             let net: Net<B> = build_net(&m.spec, &device).tuned_for(self.backend);
-            let (net, images_per_s) = OptimizerConfig::new(m.optimizer).apply(TrainPass {
-                net,
-                model: m,
-                job: &self,
-                device: &device,
-            });
+            let (net, images_per_s) = OptimizerConfig::new(m.optimizer)
+                .with_host_update(self.backend.host_adam())
+                .apply(TrainPass {
+                    net,
+                    model: m,
+                    job: &self,
+                    device: &device,
+                });
             let model = net.valid();
             let test_images = ((self.test.len() as f64 * self.fraction) as usize)
                 .max(1000)

@@ -203,7 +203,9 @@ impl OnBackend for TrainJob {
             .build(valid_set);
         let fit_config = FitConfig {
             epochs: t.epochs,
-            optimizer: config.optimizer(),
+            optimizer: config
+                .optimizer()
+                .with_host_update(self.backend.host_adam()),
             schedule: config.schedule(t.epochs * steps_per_epoch),
             patience: t.patience,
             dashboard: self.dashboard,

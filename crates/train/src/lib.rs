@@ -3,6 +3,7 @@
 //! choices, and the wiring into burn-train's `Learner`.
 
 mod descent;
+mod host_adam;
 mod learner;
 mod logger;
 mod optimizer;
@@ -12,6 +13,7 @@ mod schedule;
 mod step;
 
 pub use descent::full_batch_descent;
+pub use host_adam::HostAdam;
 pub use learner::{fit, FitConfig, FitError, FitResult};
 pub use logger::{read_history, Divergence, EpochLog, EpochMetrics};
 pub use optimizer::{OptimizerChoice, OptimizerConfig, OptimizerJob};

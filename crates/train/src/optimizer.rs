@@ -1,11 +1,14 @@
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::AutodiffModule;
+use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::Optimizer;
 use burn::optim::{AdaGradConfig, AdamConfig, AdamWConfig, RmsPropConfig, SgdConfig};
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
+
+use crate::host_adam::HostAdam;
 
 /// The optimizers the lectures compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +40,10 @@ pub struct OptimizerConfig {
     /// Clip gradients to this L2 norm; unset leaves them alone.
     #[serde(default)]
     pub clip_norm: Option<f32>,
+    /// Compute Adam's update on the host ([`HostAdam`]): for the CPU
+    /// backends. How to run, not what to run, so not part of the config.
+    #[serde(skip)]
+    pub host_update: bool,
 }
 
 fn default_momentum() -> f64 {
@@ -50,7 +57,14 @@ impl OptimizerConfig {
             momentum: default_momentum(),
             weight_decay: 0.0,
             clip_norm: None,
+            host_update: false,
         }
+    }
+
+    /// See [`OptimizerConfig::host_update`].
+    pub fn with_host_update(mut self, on: bool) -> Self {
+        self.host_update = on;
+        self
     }
 
     /// Builds the chosen optimizer and hands it to `job`. Each optimizer is
@@ -66,6 +80,7 @@ impl OptimizerConfig {
             OptimizerChoice::Sgd | OptimizerChoice::Momentum => job.run(self.sgd().init()),
             OptimizerChoice::AdaGrad => job.run(self.ada_grad().init()),
             OptimizerChoice::RmsProp => job.run(self.rms_prop().init()),
+            OptimizerChoice::Adam if self.host_update => job.run(self.host_adam()),
             OptimizerChoice::Adam => job.run(self.adam().init()),
             OptimizerChoice::AdamW => job.run(self.adam_w().init()),
         }
@@ -103,11 +118,22 @@ impl OptimizerConfig {
     }
 
     fn adam(&self) -> AdamConfig {
-        // PyTorch's and TensorFlow's epsilon, for like-for-like comparisons.
         AdamConfig::new()
-            .with_epsilon(1e-8)
+            .with_epsilon(ADAM_EPSILON)
             .with_weight_decay(self.decay())
             .with_grad_clipping(self.clip())
+    }
+
+    /// The same Adam as [`OptimizerConfig::adam`], stepped on the host.
+    fn host_adam<B: AutodiffBackend, M: AutodiffModule<B>>(
+        &self,
+    ) -> OptimizerAdaptor<HostAdam, M, B> {
+        HostAdam {
+            epsilon: ADAM_EPSILON,
+            weight_decay: self.decay().map(|d| d.penalty),
+            ..HostAdam::default()
+        }
+        .init(self.clip_norm)
     }
 
     fn adam_w(&self) -> AdamWConfig {
@@ -117,6 +143,9 @@ impl OptimizerConfig {
             .with_grad_clipping(self.clip())
     }
 }
+
+/// PyTorch's and TensorFlow's epsilon, for like-for-like comparisons.
+const ADAM_EPSILON: f32 = 1e-8;
 
 /// Work that runs with whichever optimizer [`OptimizerConfig::apply`] built.
 pub trait OptimizerJob<B: AutodiffBackend, M: AutodiffModule<B>> {
