@@ -9,9 +9,10 @@
 //! weight matrix, and autodiff's backward is two matrix products and a
 //! scatter-add of rows: about 45 ms on flex. Max-pooling is a gather of the
 //! four window positions and a maximum over them, so that the maps stay
-//! rows from the first convolution to the last pooling. On ndarray, whose row gather copies one row at a time,
-//! [`crate::im2col`] is the faster rewrite; `cargo run --release -p
-//! dlsuite-cnn --example layer_timing` measures both.
+//! rows from the first convolution to the last pooling. On ndarray, whose
+//! row gather copies one row at a time, [`crate::im2col`] is the faster
+//! rewrite; `cargo run --release -p dlsuite-cnn --example layer_timing`
+//! measures both.
 //!
 //! The weights are the [`Conv2d`]'s own, in its own layout: this is another
 //! way to run the same layers, and the results match up to float rounding.

@@ -12,6 +12,7 @@
 //! The state is Burn's own [`AdamState`], so checkpoints written with either
 //! optimizer resume with the other.
 
+use burn::grad_clipping::GradientClippingConfig;
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{AdamState, AdaptiveMomentumState, LearningRate, SimpleOptimizer};
@@ -45,13 +46,11 @@ impl HostAdam {
     /// `AdamConfig::init` does for Burn's Adam.
     pub fn init<B: AutodiffBackend, M: AutodiffModule<B>>(
         self,
-        clip_norm: Option<f32>,
+        clipping: Option<GradientClippingConfig>,
     ) -> OptimizerAdaptor<Self, M, B> {
         let adaptor = OptimizerAdaptor::from(self);
-        match clip_norm {
-            Some(norm) => {
-                adaptor.with_grad_clipping(burn::grad_clipping::GradientClipping::Norm(norm))
-            }
+        match clipping {
+            Some(config) => adaptor.with_grad_clipping(config.init()),
             None => adaptor,
         }
     }
@@ -89,7 +88,7 @@ impl<B: Backend> SimpleOptimizer<B> for HostAdam {
             None => (0, None),
         };
         let mut param = host_values(tensor);
-        let mut grad = host_values(grad);
+        let grad = host_values(grad);
         let (mut m, mut v) = match moments {
             Some((m, v)) => (host_values(m), host_values(v)),
             None => (
@@ -106,9 +105,11 @@ impl<B: Backend> SimpleOptimizer<B> for HostAdam {
         let step = lr as f32 * correction_2 / (1.0 - beta_1.powi(time as i32));
         let epsilon = self.epsilon * correction_2;
         let decay = self.weight_decay.unwrap_or(0.0);
-        let g = as_f32(&mut grad);
+        let g = grad
+            .as_slice::<f32>()
+            .expect("data converted to f32 reads as f32");
         let (p, m_s, v_s) = (as_f32(&mut param), as_f32(&mut m), as_f32(&mut v));
-        for (((p, m), v), &g) in p.iter_mut().zip(m_s).zip(v_s).zip(g.iter()) {
+        for (((p, m), v), &g) in p.iter_mut().zip(m_s).zip(v_s).zip(g) {
             let g = g + decay * *p;
             *m = beta_1 * *m + (1.0 - beta_1) * g;
             *v = beta_2 * *v + (1.0 - beta_2) * g * g;

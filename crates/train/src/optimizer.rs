@@ -133,18 +133,19 @@ impl OptimizerConfig {
             weight_decay: self.decay().map(|d| d.penalty),
             ..HostAdam::default()
         }
-        .init(self.clip_norm)
+        .init(self.clip())
     }
 
     fn adam_w(&self) -> AdamWConfig {
         AdamWConfig::new()
-            .with_epsilon(1e-8)
+            .with_epsilon(ADAM_EPSILON)
             .with_weight_decay(self.weight_decay as f32)
             .with_grad_clipping(self.clip())
     }
 }
 
-/// PyTorch's and TensorFlow's epsilon, for like-for-like comparisons.
+/// PyTorch's and TensorFlow's epsilon for Adam and AdamW, for like-for-like
+/// comparisons.
 const ADAM_EPSILON: f32 = 1e-8;
 
 /// Work that runs with whichever optimizer [`OptimizerConfig::apply`] built.
