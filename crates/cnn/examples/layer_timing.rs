@@ -67,6 +67,14 @@ fn run<B: AutodiffBackend>(batches: usize) {
         let x = conv_out_rows.clone().map(Tensor::require_grad);
         let _ = pixel_rows::max_pool2x2(x).rows.sum().backward();
     });
+    time("max-pool 2×2, flatten: backend", batches, || {
+        let y: Tensor<B, 2> = pool.forward(conv_out.clone().require_grad()).flatten(1, 3);
+        let _ = y.sum().backward();
+    });
+    time("max-pool 2×2, flatten: pixel rows", batches, || {
+        let x = conv_out_rows.clone().map(Tensor::require_grad);
+        let _ = pixel_rows::max_pool2x2_flat(x).sum().backward();
+    });
 
     let images = Tensor::<B, 4>::random([64, 1, 28, 28], Distribution::Default, &device);
     for (name, config) in [

@@ -28,7 +28,7 @@ pub(crate) fn padding<B: Backend>(conv: &Conv2d<B>) -> (usize, usize, usize, usi
 /// A weighted sum of every value, so that each output position gets its
 /// own gradient when tests compare backward passes.
 #[cfg(test)]
-pub(crate) fn weighted_sum<B: Backend>(y: Tensor<B, 4>) -> Tensor<B, 1> {
+pub(crate) fn weighted_sum<B: Backend, const D: usize>(y: Tensor<B, D>) -> Tensor<B, 1> {
     let device = y.device();
     let weights = Tensor::<B, 1, Int>::arange(0..y.shape().num_elements() as i64, &device)
         .float()
@@ -52,7 +52,7 @@ mod tests {
 
     /// Each rewrite gives the same output, input gradient and weight and bias
     /// gradients as `Conv2d::forward`, with and without padding, for a
-    /// non-square kernel.
+    /// non-square kernel, on one input channel and on several.
     #[test]
     fn rewrites_match_burns_convolution_and_its_gradients() {
         let device = Default::default();
@@ -63,15 +63,19 @@ mod tests {
                 pixel_rows::conv2d(conv, PixelRows::from_images(x)).into_images()
             }),
         ];
-        for padding in [
+        let paddings = [
             PaddingConfig2d::Valid,
             PaddingConfig2d::Same,
             PaddingConfig2d::Explicit(1, 0, 2, 1),
-        ] {
-            let conv: Conv2d<B> = Conv2dConfig::new([3, 5], [3, 2])
+        ];
+        for (c_in, padding) in [1, 3]
+            .into_iter()
+            .flat_map(|c| paddings.clone().map(|p| (c, p)))
+        {
+            let conv: Conv2d<B> = Conv2dConfig::new([c_in, 5], [3, 2])
                 .with_padding(padding.clone())
                 .init(&device);
-            let x = Tensor::<B, 4>::random([2, 3, 9, 8], Distribution::Default, &device);
+            let x = Tensor::<B, 4>::random([2, c_in, 9, 8], Distribution::Default, &device);
             let run = |forward: Rewrite| {
                 let x = x.clone().require_grad();
                 let y = forward(&conv, x.clone());
@@ -86,7 +90,7 @@ mod tests {
             };
             let native = run(|conv, x| conv.forward(x));
             for (name, rewrite) in rewrites {
-                println!("{name}, {padding:?}");
+                println!("{name}, {c_in} channels, {padding:?}");
                 // Sums of up to a few hundred products, in another order.
                 let tol = Tolerance::<f32>::rel_abs(1e-4, 1e-4);
                 for (expected, got) in native.iter().zip(run(rewrite)) {

@@ -7,9 +7,10 @@
 //! 16 ms for the forward. Stored as `[pixels, channels]`, a convolution is a
 //! gather of whole rows (each output pixel's receptive field) times the
 //! weight matrix, and autodiff's backward is two matrix products and a
-//! scatter-add of rows: about 45 ms on flex. Max-pooling is a gather of the
-//! four window positions and a maximum over them, so that the maps stay
-//! rows from the first convolution to the last pooling. On ndarray, whose
+//! scatter-add of rows: about 45 ms on flex. Max-pooling picks each
+//! window's maximum, found on the host, with one gather of values, so that
+//! the maps stay rows from the first convolution to the last pooling, which
+//! hands the dense layers their flattened input directly. On ndarray, whose
 //! row gather copies one row at a time, [`crate::im2col`] is the faster
 //! rewrite; `cargo run --release -p dlsuite-cnn --example layer_timing`
 //! measures both.
@@ -19,6 +20,7 @@
 
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
+use rayon::prelude::*;
 
 use crate::geometry::padding;
 
@@ -85,43 +87,64 @@ pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: PixelRows<B>) -> PixelRows<B> {
     let out_w = (width + left + right + 1).saturating_sub(kw);
     let pixels = x.rows.dims()[0];
     let device = x.rows.device();
+    let padded = top + bottom + left + right > 0;
 
-    // Padding positions read an all-zero row appended after the pixels.
-    let zero_row = pixels as i64;
-    let source = if top + bottom + left + right > 0 {
-        Tensor::cat(vec![x.rows, Tensor::zeros([1, c_in], &device)], 0)
-    } else {
-        x.rows
-    };
-    let mut index = Vec::with_capacity(x.batch * out_h * out_w * kh * kw);
-    for b in 0..x.batch {
-        for oy in 0..out_h {
-            for ox in 0..out_w {
-                for ky in 0..kh {
-                    for kx in 0..kw {
-                        // The input pixel under this kernel position.
-                        let (iy, ix) = (
-                            (oy + ky) as i64 - top as i64,
-                            (ox + kx) as i64 - left as i64,
-                        );
-                        index.push(
-                            if iy < 0 || ix < 0 || iy >= height as i64 || ix >= width as i64 {
-                                zero_row
-                            } else {
-                                ((b * height) as i64 + iy) * width as i64 + ix
-                            },
-                        );
-                    }
+    // The same in every image: for each output pixel and kernel position
+    // (ky, kx), the input pixel read, `None` in the padding.
+    let mut field = Vec::with_capacity(out_h * out_w * kh * kw);
+    for oy in 0..out_h {
+        for ox in 0..out_w {
+            for ky in 0..kh {
+                for kx in 0..kw {
+                    let (iy, ix) = ((oy + ky).checked_sub(top), (ox + kx).checked_sub(left));
+                    field.push(match (iy, ix) {
+                        (Some(iy), Some(ix)) if iy < height && ix < width => Some(iy * width + ix),
+                        _ => None,
+                    });
                 }
             }
         }
     }
-    let len = index.len();
-    let index = Tensor::<B, 1, Int>::from_data(TensorData::new(index, [len]), &device);
+    let image_pixels = height * width;
     // One row per output pixel: its receptive field, ordered (ky, kx, c_in).
-    let patches = source
-        .select(0, index)
-        .reshape([x.batch * out_h * out_w, kh * kw * c_in]);
+    let patches = if c_in == 1 {
+        // One value per pixel: gathering values image by image is far
+        // cheaper on the CPU backends than selecting one-value rows.
+        // Padding reads a zero appended to each image.
+        let zero = image_pixels as i64;
+        let index: Vec<i64> = (0..x.batch)
+            .flat_map(|_| field.iter().map(|p| p.map_or(zero, |p| p as i64)))
+            .collect();
+        let index =
+            Tensor::<B, 2, Int>::from_data(TensorData::new(index, [x.batch, field.len()]), &device);
+        let images = x.rows.reshape([x.batch, image_pixels]);
+        let source = if padded {
+            Tensor::cat(vec![images, Tensor::zeros([x.batch, 1], &device)], 1)
+        } else {
+            images
+        };
+        source.gather(1, index)
+    } else {
+        // Padding reads an all-zero row appended after the pixels.
+        let zero = pixels as i64;
+        let index: Vec<i64> = (0..x.batch)
+            .flat_map(|b| {
+                let first = b * image_pixels;
+                field
+                    .iter()
+                    .map(move |p| p.map_or(zero, |p| (first + p) as i64))
+            })
+            .collect();
+        let len = index.len();
+        let index = Tensor::<B, 1, Int>::from_data(TensorData::new(index, [len]), &device);
+        let source = if padded {
+            Tensor::cat(vec![x.rows, Tensor::zeros([1, c_in], &device)], 0)
+        } else {
+            x.rows
+        };
+        source.select(0, index)
+    }
+    .reshape([x.batch * out_h * out_w, kh * kw * c_in]);
     let weight = weight
         .permute([2, 3, 1, 0])
         .reshape([kh * kw * c_in, c_out]);
@@ -141,38 +164,115 @@ pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: PixelRows<B>) -> PixelRows<B> {
 /// Max-pool 2×2 with stride 2; odd sides lose their last row or column, as
 /// with Burn's `MaxPool2d` without padding.
 pub fn max_pool2x2<B: Backend>(x: PixelRows<B>) -> PixelRows<B> {
-    let (out_h, out_w) = (x.height / 2, x.width / 2);
+    let (batch, out_h, out_w) = (x.batch, x.height / 2, x.width / 2);
     let channels = x.channels();
-    let windows = x.batch * out_h * out_w;
-    let mut index = Vec::with_capacity(4 * windows);
-    for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-        for b in 0..x.batch {
-            for py in 0..out_h {
-                for px in 0..out_w {
-                    let (iy, ix) = (2 * py + dy, 2 * px + dx);
-                    index.push(((b * x.height + iy) * x.width + ix) as i64);
-                }
-            }
-        }
-    }
-    let device = x.rows.device();
-    let index = Tensor::<B, 1, Int>::from_data(TensorData::new(index, [4 * windows]), &device);
-    // [4, windows·channels]: one contiguous block per position in the
-    // window. One maximum over the four rather than three pairwise ones:
-    // its backward scatters the gradient once, where each pair's slices
-    // would each build a zero gradient of all four blocks.
-    let rows = x
-        .rows
-        .select(0, index)
-        .reshape([4, windows * channels])
-        .max_dim(0)
-        .reshape([windows, channels]);
+    let rows =
+        pick_window_maxima(x, PooledOrder::PixelRows).reshape([batch * out_h * out_w, channels]);
     PixelRows {
         rows,
-        batch: x.batch,
+        batch,
         height: out_h,
         width: out_w,
     }
+}
+
+/// [`max_pool2x2`] straight into `[batch, channels·height'·width']`, in the
+/// order of `into_images().flatten(1, 3)`: what the dense layers after the
+/// last block read, without a transposing copy of the maps.
+pub fn max_pool2x2_flat<B: Backend>(x: PixelRows<B>) -> Tensor<B, 2> {
+    pick_window_maxima(x, PooledOrder::ChannelMajor)
+}
+
+/// How [`pick_window_maxima`] lists the pooled values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PooledOrder {
+    /// Window by window, the channels of each together: `PixelRows`.
+    PixelRows,
+    /// Channel by channel within each image: flattened NCHW.
+    ChannelMajor,
+}
+
+/// The maximum of each 2×2 window in each channel, `[batch, values]` with
+/// each image's values in `order`.
+///
+/// Which of the four is largest is found on the host, and the maxima are
+/// then picked with one `gather` of single values per image. Autodiff sees
+/// only that gather, whose backward adds the gradient into the picked
+/// positions: exactly max-pooling's gradient. Pooling through tensor ops
+/// instead (gather the four positions, `max_dim`, then permute to the dense
+/// layers' order) costs more on flex, most of it in copies.
+fn pick_window_maxima<B: Backend>(x: PixelRows<B>, order: PooledOrder) -> Tensor<B, 2> {
+    let [pixels, channels] = x.rows.dims();
+    let device = x.rows.device();
+    let values = x.rows.clone().into_data().convert::<f32>();
+    let values = values
+        .as_slice::<f32>()
+        .expect("data converted to f32 reads as f32");
+    let index = window_maxima(values, x.batch, x.height, x.width, channels, order);
+    let per_image = index.len() / x.batch.max(1);
+    let index =
+        Tensor::<B, 2, Int>::from_data(TensorData::new(index, [x.batch, per_image]), &device);
+    x.rows
+        .reshape([x.batch, pixels / x.batch.max(1) * channels])
+        .gather(1, index)
+}
+
+/// For each image, 2×2 window (stride 2) and channel, the position of the
+/// window's largest value among the image's values (pixel rows,
+/// flattened); the first of equal ones, as Burn's pooling takes. Image by
+/// image, listed in `order`; images are shared among threads.
+fn window_maxima(
+    values: &[f32],
+    batch: usize,
+    height: usize,
+    width: usize,
+    channels: usize,
+    order: PooledOrder,
+) -> Vec<i64> {
+    let (out_h, out_w) = (height / 2, width / 2);
+    let per_image = out_h * out_w * channels;
+    let mut index = vec![0i64; batch * per_image];
+    if per_image == 0 {
+        return index;
+    }
+    let row = width * channels;
+    values
+        .par_chunks_exact(height * row)
+        .zip(index.par_chunks_exact_mut(per_image))
+        .for_each(|(image, index)| {
+            for py in 0..out_h {
+                let top = &image[2 * py * row..][..2 * out_w * channels];
+                let bottom = &image[(2 * py + 1) * row..][..2 * out_w * channels];
+                let pairs = top
+                    .chunks_exact(2 * channels)
+                    .zip(bottom.chunks_exact(2 * channels));
+                for (px, (top, bottom)) in pairs.enumerate() {
+                    let top_left = 2 * py * row + 2 * px * channels;
+                    let corners = [
+                        top_left,
+                        top_left + channels,
+                        top_left + row,
+                        top_left + row + channels,
+                    ];
+                    let window = py * out_w + px;
+                    let (a, b) = top.split_at(channels);
+                    let (c, d) = bottom.split_at(channels);
+                    let fours = a.iter().zip(b).zip(c).zip(d);
+                    for (ch, (((&a, &b), &c), &d)) in fours.enumerate() {
+                        // Strict comparisons keep the first of equal values.
+                        let (upper, k_upper) = if b > a { (b, 1) } else { (a, 0) };
+                        let (lower, k_lower) = if d > c { (d, 3) } else { (c, 2) };
+                        let k = if lower > upper { k_lower } else { k_upper };
+                        let at = match order {
+                            PooledOrder::PixelRows => window * channels + ch,
+                            PooledOrder::ChannelMajor => ch * out_h * out_w + window,
+                        };
+                        index[at] = (corners[k] + ch) as i64;
+                    }
+                }
+            }
+        });
+    index
 }
 
 #[cfg(test)]
@@ -232,5 +332,36 @@ mod tests {
             native.0.assert_eq(&rows.0, true);
             native.1.assert_eq(&rows.1, true);
         }
+    }
+
+    #[test]
+    fn flat_pooling_matches_burns_pooling_flattened_and_so_does_its_gradient() {
+        let device = Default::default();
+        let pool = MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init();
+        for [h, w] in [[4, 6], [5, 7]] {
+            let x = Tensor::<B, 4>::random([2, 3, h, w], Distribution::Default, &device);
+            let run = |native: bool| {
+                let x = x.clone().require_grad();
+                let y: Tensor<B, 2> = if native {
+                    pool.forward(x.clone()).flatten(1, 3)
+                } else {
+                    max_pool2x2_flat(PixelRows::from_images(x.clone()))
+                };
+                let grads = weighted_sum(y.clone()).backward();
+                (y.into_data(), x.grad(&grads).unwrap().into_data())
+            };
+            let (native, flat) = (run(true), run(false));
+            native.0.assert_eq(&flat.0, true);
+            native.1.assert_eq(&flat.1, true);
+        }
+    }
+
+    #[test]
+    fn ties_go_to_the_first_position_of_the_window() {
+        // One 2×2 image, two channels: channel 0 all equal, channel 1 with
+        // its maximum in the last corner.
+        let values = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 5.0];
+        let rows = window_maxima(&values, 1, 2, 2, 2, PooledOrder::PixelRows);
+        assert_eq!(rows, vec![0, 7]);
     }
 }
