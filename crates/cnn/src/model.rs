@@ -358,16 +358,10 @@ mod tests {
         }
     }
 
-    /// Every [`ConvTraining`] computes the same logits and gradients: padded
-    /// and unpadded 3×3, 4×4 and 5×5 convolutions, batch norm, odd-sided
-    /// pooling.
-    #[test]
-    fn every_way_of_training_convolutions_agrees() {
-        type B = Autodiff<NdArray>;
-        let device = Default::default();
-        B::seed(&device, 3);
-        let lenet = CnnConfig::lenet();
-        let normed = CnnConfig::new(
+    /// A small net with batch norm, padded and unpadded convolutions and an
+    /// odd side to pool.
+    fn normed_config() -> CnnConfig {
+        CnnConfig::new(
             vec![
                 ConvBlockConfig::new(4)
                     .with_same_padding(true)
@@ -380,7 +374,19 @@ mod tests {
             ],
             vec![7],
         )
-        .with_batch_norm(true);
+        .with_batch_norm(true)
+    }
+
+    /// Every [`ConvTraining`] computes the same logits and gradients: padded
+    /// and unpadded 3×3, 4×4 and 5×5 convolutions, batch norm, odd-sided
+    /// pooling.
+    #[test]
+    fn every_way_of_training_convolutions_agrees() {
+        type B = Autodiff<NdArray>;
+        let device = Default::default();
+        B::seed(&device, 3);
+        let lenet = CnnConfig::lenet();
+        let normed = normed_config();
         let images = Tensor::<B, 4>::random([3, 1, 28, 28], Distribution::Default, &device);
         for config in [lenet, normed] {
             let net: Cnn<B> = config.init(&device);
@@ -415,16 +421,7 @@ mod tests {
     #[test]
     fn pixel_rows_classify_as_the_backend_does() {
         let device = Default::default();
-        let config = CnnConfig::new(
-            vec![
-                ConvBlockConfig::new(4)
-                    .with_same_padding(true)
-                    .with_pool(true),
-                ConvBlockConfig::new(6).with_kernel(4).with_pool(true),
-            ],
-            vec![7],
-        )
-        .with_batch_norm(true);
+        let config = normed_config();
         let images = Tensor::<NdArray, 4>::random(
             [INFERENCE_SLICE + 3, 1, 28, 28],
             Distribution::Default,

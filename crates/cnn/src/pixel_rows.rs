@@ -202,18 +202,20 @@ enum PooledOrder {
 /// instead (gather the four positions, `max_dim`, then permute to the dense
 /// layers' order) costs more on flex, most of it in copies.
 fn pick_window_maxima<B: Backend>(x: PixelRows<B>, order: PooledOrder) -> Tensor<B, 2> {
-    let [pixels, channels] = x.rows.dims();
+    let channels = x.channels();
     let device = x.rows.device();
     let values = x.rows.clone().into_data().convert::<f32>();
     let values = values
         .as_slice::<f32>()
         .expect("data converted to f32 reads as f32");
     let index = window_maxima(values, x.batch, x.height, x.width, channels, order);
-    let per_image = index.len() / x.batch.max(1);
-    let index =
-        Tensor::<B, 2, Int>::from_data(TensorData::new(index, [x.batch, per_image]), &device);
+    let pooled_per_image = (x.height / 2) * (x.width / 2) * channels;
+    let index = Tensor::<B, 2, Int>::from_data(
+        TensorData::new(index, [x.batch, pooled_per_image]),
+        &device,
+    );
     x.rows
-        .reshape([x.batch, pixels / x.batch.max(1) * channels])
+        .reshape([x.batch, x.height * x.width * channels])
         .gather(1, index)
 }
 
@@ -311,48 +313,36 @@ mod tests {
             .assert_eq(&x.into_data(), true);
     }
 
+    /// Both orders of the pooled values, rows and flattened, against
+    /// Burn's `MaxPool2d`; odd sides drop their last row or column.
     #[test]
     fn pooling_matches_burns_and_so_does_its_gradient() {
         let device = Default::default();
-        let pool = MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init();
-        // Odd sides: the last row and column are dropped.
-        for [h, w] in [[6, 4], [7, 5]] {
+        for [h, w] in [[6, 4], [7, 5], [4, 6], [5, 7]] {
             let x = Tensor::<B, 4>::random([2, 3, h, w], Distribution::Default, &device);
-            let run = |native: bool| {
+            let run = |pooling: fn(Tensor<B, 4>) -> Tensor<B, 2>| {
                 let x = x.clone().require_grad();
-                let y = if native {
-                    pool.forward(x.clone())
-                } else {
-                    max_pool2x2(PixelRows::from_images(x.clone())).into_images()
-                };
+                let y = pooling(x.clone());
                 let grads = weighted_sum(y.clone()).backward();
                 (y.into_data(), x.grad(&grads).unwrap().into_data())
             };
-            let (native, rows) = (run(true), run(false));
-            native.0.assert_eq(&rows.0, true);
-            native.1.assert_eq(&rows.1, true);
-        }
-    }
-
-    #[test]
-    fn flat_pooling_matches_burns_pooling_flattened_and_so_does_its_gradient() {
-        let device = Default::default();
-        let pool = MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init();
-        for [h, w] in [[4, 6], [5, 7]] {
-            let x = Tensor::<B, 4>::random([2, 3, h, w], Distribution::Default, &device);
-            let run = |native: bool| {
-                let x = x.clone().require_grad();
-                let y: Tensor<B, 2> = if native {
-                    pool.forward(x.clone()).flatten(1, 3)
-                } else {
-                    max_pool2x2_flat(PixelRows::from_images(x.clone()))
-                };
-                let grads = weighted_sum(y.clone()).backward();
-                (y.into_data(), x.grad(&grads).unwrap().into_data())
-            };
-            let (native, flat) = (run(true), run(false));
-            native.0.assert_eq(&flat.0, true);
-            native.1.assert_eq(&flat.1, true);
+            let native = run(|x| {
+                MaxPool2dConfig::new([2, 2])
+                    .with_strides([2, 2])
+                    .init()
+                    .forward(x)
+                    .flatten(1, 3)
+            });
+            let rows = run(|x| {
+                max_pool2x2(PixelRows::from_images(x))
+                    .into_images()
+                    .flatten(1, 3)
+            });
+            let flat = run(|x| max_pool2x2_flat(PixelRows::from_images(x)));
+            for ours in [rows, flat] {
+                native.0.assert_eq(&ours.0, true);
+                native.1.assert_eq(&ours.1, true);
+            }
         }
     }
 

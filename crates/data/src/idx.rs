@@ -79,16 +79,18 @@ fn inflate_in_one_call(raw: &[u8]) -> Option<Vec<u8>> {
 /// Reads an IDX3 image file, gzipped or not, and returns its pixels as
 /// [`parse_images`] does, without copying them out of the file's buffer.
 pub fn read_images(path: &Path) -> Result<Vec<u8>> {
-    let mut bytes = read_maybe_gzipped(path)?;
-    let header_len = images_header(path, &bytes)?;
-    bytes.drain(..header_len);
-    Ok(bytes)
+    read_payload(path, images_header)
 }
 
 /// Reads an IDX1 label file, gzipped or not, as [`parse_labels`] does.
 pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
+    read_payload(path, labels_header)
+}
+
+/// The file's bytes after the header that `check` accepts and measures.
+fn read_payload(path: &Path, check: fn(&Path, &[u8]) -> Result<usize>) -> Result<Vec<u8>> {
     let mut bytes = read_maybe_gzipped(path)?;
-    let header_len = labels_header(path, &bytes)?;
+    let header_len = check(path, &bytes)?;
     bytes.drain(..header_len);
     Ok(bytes)
 }
