@@ -86,6 +86,7 @@ fn run<B: AutodiffBackend>(batches: usize) {
             ConvTraining::Backend,
             ConvTraining::Im2col,
             ConvTraining::PixelRows,
+            ConvTraining::Host,
         ] {
             let net = net.clone().with_conv_training(how);
             time(&format!("{name} CNN step: {how:?}"), batches, || {

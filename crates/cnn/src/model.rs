@@ -5,12 +5,14 @@ use burn::prelude::*;
 use dlsuite_nn::{Dropout, DropoutConfig};
 
 use crate::geometry::is_plain;
+use crate::host_block;
 use crate::im2col::conv2d_im2col;
 use crate::pixel_rows::{self, PixelRows};
 
 /// How the convolutional blocks compute while training. All give the same
 /// results up to float rounding; which is fastest depends on the backend.
-/// Inference uses the backend's own layers, except with `PixelRows`.
+/// Inference uses the backend's own layers, except with `PixelRows` and
+/// `Host`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ConvTraining {
     /// The backend's convolution and pooling: GPUs have tuned kernels.
@@ -23,11 +25,17 @@ pub enum ConvTraining {
     /// Whole blocks on one row per pixel ([`crate::pixel_rows`]): flex,
     /// whose row gathers are fast.
     PixelRows,
+    /// As `PixelRows`, with each block without batch norm (convolution,
+    /// ReLU, pooling) one operation computed on the host
+    /// ([`crate::host_block`]): the CPU backends. Backends it does not cover
+    /// compose those blocks as `PixelRows` does.
+    Host,
 }
 
-/// Images per slice when [`ConvTraining::PixelRows`] classifies a large
-/// batch: about 85 MB of receptive fields for the reference net's second
-/// convolution, and as fast as whole batches of 1000.
+/// Images per slice when [`ConvTraining::PixelRows`] (or `Host`, for
+/// blocks with batch norm) classifies a large batch: about 85 MB of
+/// receptive fields for the reference net's second convolution, and as
+/// fast as whole batches of 1000.
 const INFERENCE_SLICE: usize = 128;
 
 /// One convolution, then optional batch norm, ReLU, optional 2×2 max-pool
@@ -225,8 +233,16 @@ impl<B: Backend> ConvBlock<B> {
     }
 
     /// The same as [`ConvBlock::forward`], on feature maps stored as
-    /// [`PixelRows`].
-    pub fn forward_rows(&self, x: PixelRows<B>) -> PixelRows<B> {
+    /// [`PixelRows`]; `host` computes it with [`host_block`] where that
+    /// covers the block and the backend.
+    pub fn forward_rows(&self, x: PixelRows<B>, host: bool) -> PixelRows<B> {
+        if let Some(x) = self
+            .host_covers(host)
+            .then(|| host_block::block_rows(&self.conv, &x, self.pool.is_some()))
+            .flatten()
+        {
+            return x.map(|rows| self.dropout.forward(rows));
+        }
         let x = self.conv_rows(x);
         let x = if self.pool.is_some() {
             pixel_rows::max_pool2x2(x)
@@ -239,7 +255,14 @@ impl<B: Backend> ConvBlock<B> {
     /// [`ConvBlock::forward_rows`] for the last block: `[batch, features]`
     /// in the order of the flattened `[batch, channels, height, width]`
     /// maps, as the dense layers read them.
-    pub fn forward_rows_flat(&self, x: PixelRows<B>) -> Tensor<B, 2> {
+    pub fn forward_rows_flat(&self, x: PixelRows<B>, host: bool) -> Tensor<B, 2> {
+        if let Some(x) = self
+            .host_covers(host)
+            .then(|| host_block::block_flat(&self.conv, &x, self.pool.is_some()))
+            .flatten()
+        {
+            return self.dropout.forward(x);
+        }
         let x = self.conv_rows(x);
         let x = if self.pool.is_some() {
             pixel_rows::max_pool2x2_flat(x)
@@ -256,6 +279,12 @@ impl<B: Backend> ConvBlock<B> {
             Some(norm) => x.map(|rows| norm.forward(rows)),
             None => x,
         }
+    }
+
+    /// Whether [`host_block`] may compute this block: asked to, and no
+    /// batch norm between the convolution and the ReLU.
+    fn host_covers(&self, host: bool) -> bool {
+        host && self.norm.is_none()
     }
 
     /// Whether [`ConvBlock::forward_rows`] computes this block.
@@ -298,7 +327,7 @@ impl<B: Backend> Cnn<B> {
             // (1,380 against 1,170 images/s at batch 1000); their receptive
             // fields take 0.66 MB an image, so large batches go through in
             // slices.
-            ConvTraining::PixelRows if !training => {
+            how @ (ConvTraining::PixelRows | ConvTraining::Host) if !training => {
                 if images.dims()[0] > INFERENCE_SLICE {
                     let logits = images
                         .split(INFERENCE_SLICE, 0)
@@ -307,18 +336,19 @@ impl<B: Backend> Cnn<B> {
                         .collect();
                     return Tensor::cat(logits, 0);
                 }
-                ConvTraining::PixelRows
+                how
             }
             how if training => how,
             _ => ConvTraining::Backend,
         };
         let x: Tensor<B, 2> = match (how, self.blocks.split_last()) {
-            (ConvTraining::PixelRows, Some((last, first)))
+            (ConvTraining::PixelRows | ConvTraining::Host, Some((last, first)))
                 if self.blocks.iter().all(ConvBlock::supports_rows) =>
             {
+                let host = how == ConvTraining::Host;
                 let x = PixelRows::from_images(images);
-                let x = first.iter().fold(x, |x, b| b.forward_rows(x));
-                last.forward_rows_flat(x)
+                let x = first.iter().fold(x, |x, b| b.forward_rows(x, host));
+                last.forward_rows_flat(x, host)
             }
             (how, _) => {
                 let im2col = how == ConvTraining::Im2col;
@@ -406,7 +436,11 @@ mod tests {
             };
             let backend = run(ConvTraining::Backend);
             let tol = Tolerance::<f32>::rel_abs(1e-3, 1e-4);
-            for how in [ConvTraining::Im2col, ConvTraining::PixelRows] {
+            for how in [
+                ConvTraining::Im2col,
+                ConvTraining::PixelRows,
+                ConvTraining::Host,
+            ] {
                 let other = run(how);
                 backend.0.assert_approx_eq(&other.0, tol);
                 backend.1.assert_approx_eq(&other.1, tol);

@@ -185,7 +185,7 @@ pub fn max_pool2x2_flat<B: Backend>(x: PixelRows<B>) -> Tensor<B, 2> {
 
 /// How [`pick_window_maxima`] lists the pooled values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PooledOrder {
+pub(crate) enum PooledOrder {
     /// Window by window, the channels of each together: `PixelRows`.
     PixelRows,
     /// Channel by channel within each image: flattened NCHW.
