@@ -42,15 +42,16 @@ impl BackendChoice {
 
     /// The fastest of the equivalent ways to train convolutions here
     /// (`dlsuite-cnn`'s `ConvTraining` says why each backend gets its own).
-    /// Per batch of the reference CNN, forward and backward: ndarray 3.2 s
-    /// with its own convolution, 0.2 s as im2col; flex 141 ms with its own,
-    /// 81 ms on pixel rows (`cargo run --release -p dlsuite-cnn --example
-    /// layer_timing`).
+    /// Per batch of 64 of the reference CNN, forward and backward: ndarray
+    /// 4.4 s with its own convolution, 301 ms as im2col, 135 ms as host
+    /// blocks; flex 288 ms with its own, 149 ms on pixel rows, 78 ms as host
+    /// blocks (`cargo run --release -p dlsuite-cnn --example layer_timing
+    /// [flex|ndarray]`, 2-core VM).
     pub fn conv_training(self) -> ConvTraining {
-        match self {
-            BackendChoice::Ndarray => ConvTraining::Im2col,
-            BackendChoice::Flex => ConvTraining::PixelRows,
-            _ => ConvTraining::Backend,
+        if self.is_gpu() {
+            ConvTraining::Backend
+        } else {
+            ConvTraining::Host
         }
     }
 

@@ -11,7 +11,7 @@ use dlsuite_data::picture::load_picture;
 use dlsuite_data::{ImageBatcher, Locator};
 use dlsuite_plots::prediction_card;
 
-use crate::backend::OnBackend;
+use crate::backend::{BackendChoice, OnBackend};
 use crate::pictures::draw_run_pictures;
 use crate::run::{evaluate, load_run, read_metrics, read_summary, report_pictures, Evaluation};
 
@@ -19,6 +19,8 @@ use crate::run::{evaluate, load_run, read_metrics, read_summary, report_pictures
 pub struct EvalJob {
     pub run_dir: PathBuf,
     pub data_dir: Option<PathBuf>,
+    /// The backend it runs on, to pick its fastest way to compute the net.
+    pub backend: BackendChoice,
 }
 
 impl OnBackend for EvalJob {
@@ -26,6 +28,7 @@ impl OnBackend for EvalJob {
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> anyhow::Result<Evaluation> {
         let (config, net) = load_run::<B::InnerBackend>(&self.run_dir, &device)?;
+        let net = net.tuned_for(self.backend);
         let kind = config.dataset.kind();
         let (_, test) = Locator::new(kind, self.data_dir).load()?;
         let evaluation = evaluate(&net, &test, kind, &device);
@@ -70,6 +73,8 @@ pub struct PredictJob {
     /// Folder for a picture per input: the 28×28 image the model saw and
     /// its class probabilities.
     pub show: Option<PathBuf>,
+    /// The backend it runs on, to pick its fastest way to compute the net.
+    pub backend: BackendChoice,
 }
 
 impl OnBackend for PredictJob {
@@ -77,6 +82,7 @@ impl OnBackend for PredictJob {
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> anyhow::Result<Vec<Prediction>> {
         let (config, net) = load_run::<B::InnerBackend>(&self.run_dir, &device)?;
+        let net = net.tuned_for(self.backend);
         let kind = config.dataset.kind();
         let names = kind.class_names();
         let batcher = ImageBatcher::grid(kind.normalization());

@@ -286,6 +286,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 EvalJob {
                     run_dir: run_path(&run),
                     data_dir,
+                    backend,
                 },
             )??;
             Ok(())
@@ -302,6 +303,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     run_dir: run_path(&run),
                     images,
                     show,
+                    backend,
                 },
             )??;
             Ok(())

@@ -166,6 +166,7 @@ fn train_writes_artifacts_and_eval_reproduces_the_accuracy() {
         EvalJob {
             run_dir: run_dir.path().to_path_buf(),
             data_dir: Some(fixture_dir()),
+            backend: BackendChoice::Ndarray,
         },
     )
     .unwrap()
@@ -187,6 +188,7 @@ fn train_writes_artifacts_and_eval_reproduces_the_accuracy() {
             run_dir: run_dir.path().to_path_buf(),
             images: vec![png],
             show: Some(run_dir.path().join("seen")),
+            backend: BackendChoice::Ndarray,
         },
     )
     .unwrap()
@@ -243,6 +245,7 @@ fn predict_refuses_a_file_that_is_not_an_image() {
             run_dir: run_dir.path().to_path_buf(),
             images: vec![text.clone()],
             show: None,
+            backend: BackendChoice::Ndarray,
         },
     )
     .unwrap()
@@ -469,6 +472,7 @@ fn an_ensemble_trains_its_missing_members_votes_and_then_reuses_them() {
         EvalJob {
             run_dir: artifacts.join("vote"),
             data_dir: Some(fixture_dir()),
+            backend: BackendChoice::Ndarray,
         },
     )
     .unwrap()
