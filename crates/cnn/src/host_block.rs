@@ -16,8 +16,9 @@
 //! Autodiff needs the operation registered with a concrete backend, so it
 //! covers the CPU backends this suite runs on (`Autodiff<Flex>`,
 //! `Autodiff<NdArray>`); for any backend without autodiff (inference) the
-//! host forward pass applies as is. Elsewhere [`conv_relu_pool`] says so and
-//! the caller composes the block from tensor operations.
+//! host forward pass applies as is. Elsewhere [`block_rows`] and
+//! [`block_flat`] return `None` and the caller composes the block from
+//! tensor operations.
 
 use std::any::{Any, TypeId};
 use std::sync::Arc;

@@ -19,15 +19,15 @@ pub enum ConvTraining {
     #[default]
     Backend,
     /// Convolutions as stacked shifted images times the weights
-    /// ([`crate::im2col`]): ndarray, whose convolution backward is a
-    /// direct loop and whose row gathers are slow.
+    /// ([`crate::im2col`]): for a backend whose convolution backward is a
+    /// direct loop and whose row gathers are slow (ndarray, before `Host`).
     Im2col,
-    /// Whole blocks on one row per pixel ([`crate::pixel_rows`]): flex,
-    /// whose row gathers are fast.
+    /// Whole blocks on one row per pixel ([`crate::pixel_rows`]): for a
+    /// backend whose row gathers are fast (flex, before `Host`).
     PixelRows,
     /// As `PixelRows`, with each block without batch norm (convolution,
     /// ReLU, pooling) one operation computed on the host
-    /// ([`crate::host_block`]): the CPU backends. Backends it does not cover
+    /// (`host_block.rs`): the CPU backends. Backends it does not cover
     /// compose those blocks as `PixelRows` does.
     Host,
 }
@@ -233,7 +233,7 @@ impl<B: Backend> ConvBlock<B> {
     }
 
     /// The same as [`ConvBlock::forward`], on feature maps stored as
-    /// [`PixelRows`]; `host` computes it with [`host_block`] where that
+    /// [`PixelRows`]; `host` computes it with `host_block` where that
     /// covers the block and the backend.
     pub fn forward_rows(&self, x: PixelRows<B>, host: bool) -> PixelRows<B> {
         if let Some(x) = self
@@ -281,7 +281,7 @@ impl<B: Backend> ConvBlock<B> {
         }
     }
 
-    /// Whether [`host_block`] may compute this block: asked to, and no
+    /// Whether `host_block` may compute this block: asked to, and no
     /// batch norm between the convolution and the ReLU.
     fn host_covers(&self, host: bool) -> bool {
         host && self.norm.is_none()

@@ -13,7 +13,9 @@
 //! hands the dense layers their flattened input directly. On ndarray, whose
 //! row gather copies one row at a time, [`crate::im2col`] is the faster
 //! rewrite; `cargo run --release -p dlsuite-cnn --example layer_timing`
-//! measures both.
+//! measures both. Blocks without batch norm now run faster still as one
+//! host operation (`host_block.rs`), which keeps these maps as its
+//! input and output.
 //!
 //! The weights are the [`Conv2d`]'s own, in its own layout: this is another
 //! way to run the same layers, and the results match up to float rounding.
