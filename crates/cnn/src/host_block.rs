@@ -372,35 +372,44 @@ impl Geometry {
     fn weight_matrix(&self, weight: &[f32]) -> Vec<f32> {
         let mut matrix = vec![0.0; weight.len()];
         for (i, &w) in weight.iter().enumerate() {
-            let (kx, rest) = (i % self.kw, i / self.kw);
-            let (ky, rest) = (rest % self.kh, rest / self.kh);
-            let (ci, co) = (rest % self.c_in, rest / self.c_in);
-            matrix[((ky * self.kw + kx) * self.c_in + ci) * self.c_out + co] = w;
+            matrix[self.matrix_index(i)] = w;
         }
         matrix
     }
 
     /// The inverse of [`Geometry::weight_matrix`].
     fn weight_layout(&self, matrix: &[f32]) -> Vec<f32> {
-        let mut weight = vec![0.0; matrix.len()];
-        for (i, w) in weight.iter_mut().enumerate() {
-            let (kx, rest) = (i % self.kw, i / self.kw);
-            let (ky, rest) = (rest % self.kh, rest / self.kh);
-            let (ci, co) = (rest % self.c_in, rest / self.c_in);
-            *w = matrix[((ky * self.kw + kx) * self.c_in + ci) * self.c_out + co];
-        }
-        weight
+        (0..matrix.len())
+            .map(|i| matrix[self.matrix_index(i)])
+            .collect()
+    }
+
+    /// Where weight `i` of Burn's layout lies in [`Geometry::weight_matrix`].
+    fn matrix_index(&self, i: usize) -> usize {
+        let (kx, rest) = (i % self.kw, i / self.kw);
+        let (ky, rest) = (rest % self.kh, rest / self.kh);
+        let (ci, co) = (rest % self.c_in, rest / self.c_in);
+        ((ky * self.kw + kx) * self.c_in + ci) * self.c_out + co
+    }
+
+    /// Each receptive field's rows, one `kw·c_in` span of the padded image
+    /// per kernel row: where each starts in the fields and in the image.
+    fn spans(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let span = self.kw * self.c_in;
+        (0..self.positions()).flat_map(move |p| {
+            let (oy, ox) = (p / self.out_w, p % self.out_w);
+            (0..self.kh).map(move |ky| {
+                let field_at = p * self.field() + ky * span;
+                (field_at, ((oy + ky) * self.padded_w + ox) * self.c_in)
+            })
+        })
     }
 
     /// One image's receptive fields, `[positions, field]`.
     fn receptive_fields(&self, image: &[f32], fields: &mut [f32]) {
         let span = self.kw * self.c_in;
-        for (p, field) in fields.chunks_exact_mut(self.field()).enumerate() {
-            let (oy, ox) = (p / self.out_w, p % self.out_w);
-            for (ky, part) in field.chunks_exact_mut(span).enumerate() {
-                let at = ((oy + ky) * self.padded_w + ox) * self.c_in;
-                part.copy_from_slice(&image[at..at + span]);
-            }
+        for (field_at, image_at) in self.spans() {
+            fields[field_at..field_at + span].copy_from_slice(&image[image_at..image_at + span]);
         }
     }
 
@@ -585,15 +594,11 @@ impl Geometry {
     /// Adds each receptive field's gradient into the padded image's.
     fn add_fields_back(&self, field_grads: &[f32], padded: &mut [f32]) {
         let span = self.kw * self.c_in;
-        for (p, field) in field_grads.chunks_exact(self.field()).enumerate() {
-            let (oy, ox) = (p / self.out_w, p % self.out_w);
-            for (ky, part) in field.chunks_exact(span).enumerate() {
-                let at = ((oy + ky) * self.padded_w + ox) * self.c_in;
-                padded[at..at + span]
-                    .iter_mut()
-                    .zip(part)
-                    .for_each(|(p, g)| *p += g);
-            }
+        for (field_at, image_at) in self.spans() {
+            padded[image_at..image_at + span]
+                .iter_mut()
+                .zip(&field_grads[field_at..field_at + span])
+                .for_each(|(p, g)| *p += g);
         }
     }
 
