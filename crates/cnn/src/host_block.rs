@@ -20,7 +20,6 @@
 //! [`block_flat`] return `None` and the caller composes the block from
 //! tensor operations.
 
-use std::any::{Any, TypeId};
 use std::sync::Arc;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -31,6 +30,9 @@ use burn::backend::{Autodiff, Flex, NdArray};
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::{DType, TensorPrimitive};
+use dlsuite_nn::host::{
+    host_values, is_autodiff_of, matmul, primitive, same_type, Matrix, Threads,
+};
 use rayon::prelude::*;
 
 use crate::geometry::padding;
@@ -131,7 +133,7 @@ fn tracked_as<B: Backend, I: Backend>(
     bias: &Tensor<B, 1>,
     geometry: Geometry,
 ) -> Option<Tensor<B, 2>> {
-    if TypeId::of::<B>() != TypeId::of::<Autodiff<I>>() {
+    if !is_autodiff_of::<B, I>() {
         return None;
     }
     let out = tracked::<I, NoCheckpointing>(
@@ -141,13 +143,6 @@ fn tracked_as<B: Backend, I: Backend>(
         geometry,
     );
     Some(same_type(out))
-}
-
-/// `value` as `U`, which the caller has checked is `T`.
-fn same_type<T: 'static, U: 'static>(value: T) -> U {
-    *(Box::new(value) as Box<dyn Any>)
-        .downcast::<U>()
-        .expect("the caller compared the types")
 }
 
 /// The operation on `Autodiff<I, C>`: computed on the host, registered with
@@ -251,28 +246,6 @@ impl<I: Backend> Backward<I, 3> for HostBlock {
             grads.register::<I>(node.id, bias_grad);
         }
     }
-}
-
-/// A tensor's values as host `f32`s (no copy where the backend hands its
-/// buffer over).
-fn host_values<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Vec<f32> {
-    tensor
-        .into_data()
-        .convert::<f32>()
-        .into_vec()
-        .expect("data converted to f32 reads as f32")
-}
-
-fn primitive<I: Backend, const D: usize>(
-    values: Vec<f32>,
-    shape: [usize; D],
-    dtype: DType,
-    device: &I::Device,
-) -> I::FloatTensorPrimitive {
-    let data = TensorData::new(values, shape).convert_dtype(dtype);
-    Tensor::<I, D>::from_data(data, device)
-        .into_primitive()
-        .tensor()
 }
 
 /// The sizes of one block applied to one batch.
@@ -443,6 +416,7 @@ impl Geometry {
                         Matrix::rows(weights, field, self.c_out),
                         conv,
                         true,
+                        Threads::One,
                     );
                     self.pool_and_rectify(conv, values, routes);
                 },
@@ -567,6 +541,7 @@ impl Geometry {
                             Matrix::rows(conv_grad, positions, self.c_out),
                             &mut weight_grad,
                             true,
+                            Threads::One,
                         );
                         if want_x {
                             matmul(
@@ -574,6 +549,7 @@ impl Geometry {
                                 Matrix::rows(weights, field, self.c_out).transposed(),
                                 field_grads,
                                 false,
+                                Threads::One,
                             );
                             padded.fill(0.0);
                             self.add_fields_back(field_grads, padded);
@@ -618,93 +594,6 @@ struct Buffers {
     conv_grad: Vec<f32>,
     field_grads: Vec<f32>,
     padded: Vec<f32>,
-}
-
-/// A matrix in a slice: `rows × cols`, element (i, j) at
-/// `i·row_stride + j·col_stride`.
-#[derive(Clone, Copy)]
-struct Matrix<'a> {
-    data: &'a [f32],
-    rows: usize,
-    cols: usize,
-    row_stride: usize,
-    col_stride: usize,
-}
-
-impl<'a> Matrix<'a> {
-    /// Row-major.
-    fn rows(data: &'a [f32], rows: usize, cols: usize) -> Self {
-        Self {
-            data,
-            rows,
-            cols,
-            row_stride: cols,
-            col_stride: 1,
-        }
-    }
-
-    fn transposed(self) -> Self {
-        Self {
-            rows: self.cols,
-            cols: self.rows,
-            row_stride: self.col_stride,
-            col_stride: self.row_stride,
-            ..self
-        }
-    }
-
-    /// Whether every element lies inside the slice.
-    fn fits(&self) -> bool {
-        self.rows == 0
-            || self.cols == 0
-            || (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride
-                < self.data.len()
-    }
-}
-
-/// `out (+)= lhs · rhs`, `out` row-major; on the calling thread (the
-/// callers share images among threads).
-fn matmul(lhs: Matrix, rhs: Matrix, out: &mut [f32], accumulate: bool) {
-    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
-    assert!(
-        rhs.rows == k && lhs.fits() && rhs.fits() && out.len() == m * n,
-        "matrix sizes do not match"
-    );
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            out.fill(0.0);
-        }
-        return;
-    }
-    // SAFETY: the assertion above keeps every element gemm reads inside
-    // `lhs` and `rhs`, and every element it writes inside `out`, which is
-    // borrowed mutably and so overlaps neither.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.data.as_ptr(),
-            lhs.col_stride as isize,
-            lhs.row_stride as isize,
-            rhs.data.as_ptr(),
-            rhs.col_stride as isize,
-            rhs.row_stride as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
 }
 
 #[cfg(test)]
