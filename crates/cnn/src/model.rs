@@ -2,7 +2,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
-use dlsuite_nn::{Dropout, DropoutConfig};
+use dlsuite_nn::{forward_linear, Dropout, DropoutConfig};
 
 use crate::geometry::is_plain;
 use crate::host_block;
@@ -91,6 +91,9 @@ pub struct Cnn<B: Backend> {
     /// See [`Cnn::with_conv_training`].
     #[module(skip)]
     conv_training: ConvTraining,
+    /// See [`Cnn::with_host_linears`].
+    #[module(skip)]
+    host_linears: bool,
 }
 
 impl CnnConfig {
@@ -204,6 +207,7 @@ impl CnnConfig {
             dropout: DropoutConfig::new(self.dense_dropout).init(),
             activation: Relu::new(),
             conv_training: ConvTraining::Backend,
+            host_linears: false,
         }
     }
 }
@@ -309,6 +313,13 @@ impl<B: Backend> Cnn<B> {
         self
     }
 
+    /// Compute the fully connected layers as host operations
+    /// ([`dlsuite_nn::linear_on_host`]): the same values, faster on flex.
+    pub fn with_host_linears(mut self, on: bool) -> Self {
+        self.host_linears = on;
+        self
+    }
+
     /// Draw dropout masks on the host: faster on the CPU, see
     /// [`Dropout::with_host_masks`].
     pub fn with_host_dropout_masks(mut self, on: bool) -> Self {
@@ -358,11 +369,12 @@ impl<B: Backend> Cnn<B> {
                     .flatten(1, 3)
             }
         };
+        let host = self.host_linears;
         let x = self.dense.iter().fold(x, |x, layer| {
-            self.dropout
-                .forward(self.activation.forward(layer.forward(x)))
+            let x = forward_linear(layer, x, host);
+            self.dropout.forward(self.activation.forward(x))
         });
-        self.output.forward(x)
+        forward_linear(&self.output, x, host)
     }
 }
 
@@ -407,9 +419,9 @@ mod tests {
         .with_batch_norm(true)
     }
 
-    /// Every [`ConvTraining`] computes the same logits and gradients: padded
-    /// and unpadded 3×3, 4×4 and 5×5 convolutions, batch norm, odd-sided
-    /// pooling.
+    /// Every [`ConvTraining`] computes the same logits and gradients (host
+    /// blocks also with host linears): padded and unpadded 3×3, 4×4 and 5×5
+    /// convolutions, batch norm, odd-sided pooling.
     #[test]
     fn every_way_of_training_convolutions_agrees() {
         type B = Autodiff<NdArray>;
@@ -422,8 +434,11 @@ mod tests {
             let net: Cnn<B> = config.init(&device);
             // Parameters are drawn on first use; draw them before cloning.
             let _ = net.forward(images.clone());
-            let run = |how: ConvTraining| {
-                let net = net.clone().with_conv_training(how);
+            let run = |how: ConvTraining, host_linears: bool| {
+                let net = net
+                    .clone()
+                    .with_conv_training(how)
+                    .with_host_linears(host_linears);
                 let logits = net.forward(images.clone());
                 let grads = logits.clone().powi_scalar(2).sum().backward();
                 let first = &net.blocks[0].conv.weight;
@@ -434,14 +449,15 @@ mod tests {
                     last.grad(&grads).unwrap().into_data(),
                 )
             };
-            let backend = run(ConvTraining::Backend);
+            let backend = run(ConvTraining::Backend, false);
             let tol = Tolerance::<f32>::rel_abs(1e-3, 1e-4);
-            for how in [
-                ConvTraining::Im2col,
-                ConvTraining::PixelRows,
-                ConvTraining::Host,
+            for (how, host_linears) in [
+                (ConvTraining::Im2col, false),
+                (ConvTraining::PixelRows, false),
+                (ConvTraining::Host, false),
+                (ConvTraining::Host, true),
             ] {
-                let other = run(how);
+                let other = run(how, host_linears);
                 backend.0.assert_approx_eq(&other.0, tol);
                 backend.1.assert_approx_eq(&other.1, tol);
                 backend.2.assert_approx_eq(&other.2, tol);

@@ -3,5 +3,7 @@
 
 mod dropout;
 pub mod host;
+mod host_linear;
 
 pub use dropout::{Dropout, DropoutConfig};
+pub use host_linear::{forward_linear, linear_on_host};
