@@ -8,6 +8,8 @@
 //! without a copy when nothing else holds it, so one loop can read the
 //! gradient and update the parameter and both moments in place. On a GPU it
 //! would be two copies across the bus each step: leave it to Burn's there.
+//! The loop is shared among threads: alone, it was 7% of the deep MLP's
+//! step on two cores.
 //!
 //! The state is Burn's own [`AdamState`], so checkpoints written with either
 //! optimizer resume with the other.
@@ -18,6 +20,11 @@ use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{AdamState, AdaptiveMomentumState, LearningRate, SimpleOptimizer};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
+use rayon::prelude::*;
+
+/// Values one thread updates at a time: large enough that handing chunks
+/// out costs little, small enough that a 512×512 layer splits across cores.
+const CHUNK: usize = 1 << 15;
 
 /// Adam's settings, as in Burn's `AdamConfig`; weight decay is the coupled
 /// L2 kind (added to the gradient) that Burn's Adam applies.
@@ -109,12 +116,20 @@ impl<B: Backend> SimpleOptimizer<B> for HostAdam {
             .as_slice::<f32>()
             .expect("data converted to f32 reads as f32");
         let (p, m_s, v_s) = (as_f32(&mut param), as_f32(&mut m), as_f32(&mut v));
-        for (((p, m), v), &g) in p.iter_mut().zip(m_s).zip(v_s).zip(g) {
-            let g = g + decay * *p;
-            *m = beta_1 * *m + (1.0 - beta_1) * g;
-            *v = beta_2 * *v + (1.0 - beta_2) * g * g;
-            *p -= step * *m / (v.sqrt() + epsilon);
-        }
+        // Each value's update reads only its own position: the threads' share
+        // changes nothing in the result.
+        p.par_chunks_mut(CHUNK)
+            .zip(m_s.par_chunks_mut(CHUNK))
+            .zip(v_s.par_chunks_mut(CHUNK))
+            .zip(g.par_chunks(CHUNK))
+            .for_each(|(((p, m), v), g)| {
+                for (((p, m), v), &g) in p.iter_mut().zip(m).zip(v).zip(g) {
+                    let g = g + decay * *p;
+                    *m = beta_1 * *m + (1.0 - beta_1) * g;
+                    *v = beta_2 * *v + (1.0 - beta_2) * g * g;
+                    *p -= step * *m / (v.sqrt() + epsilon);
+                }
+            });
 
         let back = |data: TensorData| Tensor::from_data(data.convert_dtype(dtype), &device);
         let state = AdamState {
@@ -149,7 +164,8 @@ mod tests {
     /// Four batches of different scales, so that gradients change from step
     /// to step and the moments carried over matter, and a layer whose
     /// parameters are already drawn (Burn draws them on first use, and
-    /// clones made before that would differ).
+    /// clones made before that would differ), with more weights than one
+    /// [`CHUNK`], so that several threads' shares are checked.
     fn setup() -> (Vec<Tensor<B, 2>>, Linear<B>) {
         let device = Default::default();
         let batches: Vec<_> = [1.0, -3.0, 0.2, 5.0]
@@ -158,7 +174,7 @@ mod tests {
                 Tensor::<B, 2>::random([8, 5], Distribution::Default, &device).mul_scalar(scale)
             })
             .collect();
-        let layer: Linear<B> = LinearConfig::new(5, 3).init(&device);
+        let layer: Linear<B> = LinearConfig::new(5, 14_000).init(&device);
         let _ = layer.forward(batches[0].clone());
         (batches, layer)
     }
