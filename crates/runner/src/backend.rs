@@ -62,6 +62,17 @@ impl BackendChoice {
         !self.is_gpu()
     }
 
+    /// Whether fully connected layers run as host operations
+    /// (`dlsuite_nn::linear_on_host`): on flex, which lets them read its
+    /// tensors where they lie; 4–8% off the MLPs' steps and batch-1000
+    /// inference there. ndarray hands its tensors over copied value by value,
+    /// which made the same layers 7 times slower; on a GPU they would be
+    /// copies across the bus (`cargo run --release -p dlsuite-mlp --example
+    /// step_timing [flex|ndarray]`).
+    pub fn host_linears(self) -> bool {
+        matches!(self, BackendChoice::Flex)
+    }
+
     /// Whether Adam's update is computed on the host (`dlsuite-train`'s
     /// `HostAdam`): one pass over memory the CPU backends hand over, where
     /// Burn's tensor-op Adam makes thirteen; on a GPU it would be copies.

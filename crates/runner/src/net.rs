@@ -32,16 +32,21 @@ impl<B: Backend> Net<B> {
     }
 
     /// Picks, of the equivalent ways to train, the faster on `backend`:
-    /// how convolutions train ([`Cnn::with_conv_training`]) and
-    /// dropout masks drawn on the host ([`Mlp::with_host_dropout_masks`]).
+    /// how convolutions train ([`Cnn::with_conv_training`]), dropout masks
+    /// drawn on the host ([`Mlp::with_host_dropout_masks`]) and fully
+    /// connected layers on the host ([`Mlp::with_host_linears`]).
     pub fn tuned_for(self, backend: BackendChoice) -> Self {
         let host_masks = backend.host_dropout_masks();
         match self {
             Net::Softmax(m) => Net::Softmax(m),
-            Net::Mlp(m) => Net::Mlp(m.with_host_dropout_masks(host_masks)),
+            Net::Mlp(m) => Net::Mlp(
+                m.with_host_dropout_masks(host_masks)
+                    .with_host_linears(backend.host_linears()),
+            ),
             Net::Cnn(m) => Net::Cnn(
                 m.with_host_dropout_masks(host_masks)
-                    .with_conv_training(backend.conv_training()),
+                    .with_conv_training(backend.conv_training())
+                    .with_host_linears(backend.host_linears()),
             ),
         }
     }
