@@ -122,6 +122,13 @@ pub enum Threads {
 }
 
 /// `out (+)= lhs · rhs`, `out` row-major.
+///
+/// Shared among threads, a product whose inner size is at most its number
+/// of rows (weight gradients, batch-1000 inference) runs through
+/// `matrixmultiply`, the others through `gemm`: on the 2-core VM, the deep
+/// MLP's weight gradients took 0.71 and 0.41 ms against gemm's 0.79 and
+/// 0.54, batch-1000 products 4–10% less, while gemm was 20% faster for the
+/// forward products of a batch of 100 (`784·512`, `512·512`).
 pub fn matmul(lhs: Matrix, rhs: Matrix, out: &mut [f32], accumulate: bool, threads: Threads) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert!(
@@ -137,7 +144,32 @@ pub fn matmul(lhs: Matrix, rhs: Matrix, out: &mut [f32], accumulate: bool, threa
         }
         return;
     }
-    let parallelism = if threads == Threads::Pool && m * n * k >= PARALLEL_WORK {
+    let shared = threads == Threads::Pool && m * n * k >= PARALLEL_WORK;
+    if shared && k <= m {
+        let beta = if accumulate { 1.0 } else { 0.0 };
+        // SAFETY: as for gemm below; with beta 0, matrixmultiply writes
+        // `out` without reading it.
+        unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                1.0,
+                lhs.data.as_ptr(),
+                lhs.row_stride as isize,
+                lhs.col_stride as isize,
+                rhs.data.as_ptr(),
+                rhs.row_stride as isize,
+                rhs.col_stride as isize,
+                beta,
+                out.as_mut_ptr(),
+                n as isize,
+                1,
+            );
+        }
+        return;
+    }
+    let parallelism = if shared {
         gemm::Parallelism::Rayon(rayon::current_num_threads())
     } else {
         gemm::Parallelism::None

@@ -291,13 +291,14 @@ mod tests {
 
     fn agrees_with_burns_layer<B: burn::tensor::backend::AutodiffBackend>() {
         let device = Default::default();
-        // Batch 1, odd sizes, no bias, and a product large enough to be
-        // shared among threads.
+        // Batch 1, odd sizes, no bias, and products large enough to be
+        // shared among threads, through both libraries (see `matmul`).
         let cases = [
             (1, 3, 2, true),
             (7, 13, 5, false),
             (9, 6, 11, true),
             (200, 210, 190, true),
+            (300, 200, 150, true),
         ];
         for (batch, inputs, outputs, bias) in cases {
             let layer: Linear<B> = LinearConfig::new(inputs, outputs)
