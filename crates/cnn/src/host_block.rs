@@ -31,7 +31,7 @@ use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::{DType, TensorPrimitive};
 use dlsuite_nn::host::{
-    host_values, is_autodiff_of, matmul, primitive, same_type, Matrix, Threads,
+    is_autodiff_of, matmul, primitive, read_values, same_type, Matrix, Threads,
 };
 use rayon::prelude::*;
 
@@ -112,11 +112,16 @@ fn conv_relu_pool<B: Backend>(
     let x = x.rows.clone();
     if !B::ad_enabled(&device) {
         let dtype = x.dtype();
-        let inputs = geometry.padded_inputs(host_values(x));
+        let [x, weight, bias] = [
+            x.into_primitive().tensor(),
+            weight.into_primitive().tensor(),
+            bias.into_primitive().tensor(),
+        ];
+        let inputs = geometry.padded_inputs(&read_values::<B, 2>(&x));
         let (values, _) = geometry.forward(
             &inputs,
-            &geometry.weight_matrix(&host_values(weight)),
-            &host_values(bias),
+            &geometry.weight_matrix(&read_values::<B, 4>(&weight)),
+            &read_values::<B, 1>(&bias),
         );
         let data = TensorData::new(values, geometry.output_shape()).convert_dtype(dtype);
         return Some((Tensor::from_data(data, &device), geometry));
@@ -161,15 +166,9 @@ fn tracked<I: Backend, C: CheckpointStrategy>(
         bias.into_primitive().tensor(),
     ];
     let nodes = [x.node.clone(), weight.node.clone(), bias.node.clone()];
-    let inputs = geometry.padded_inputs(host_values(Tensor::<I, 2>::from_primitive(
-        TensorPrimitive::Float(x.primitive),
-    )));
-    let weights = geometry.weight_matrix(&host_values(Tensor::<I, 4>::from_primitive(
-        TensorPrimitive::Float(weight.primitive),
-    )));
-    let bias = host_values(Tensor::<I, 1>::from_primitive(TensorPrimitive::Float(
-        bias.primitive,
-    )));
+    let inputs = geometry.padded_inputs(&read_values::<I, 2>(&x.primitive));
+    let weights = geometry.weight_matrix(&read_values::<I, 4>(&weight.primitive));
+    let bias = read_values::<I, 1>(&bias.primitive);
     let (values, routes) = geometry.forward(&inputs, &weights, &bias);
     let output = primitive::<I, 2>(values, geometry.output_shape(), dtype, &device);
     let output = match <HostBlock as Backward<I, 3>>::prepare::<C>(HostBlock, nodes)
@@ -218,13 +217,12 @@ impl<I: Backend> Backward<I, 3> for HostBlock {
         _checkpointer: &mut Checkpointer,
     ) {
         let [x_node, weight_node, bias_node] = ops.parents;
-        let grad =
-            Tensor::<I, 2>::from_primitive(TensorPrimitive::Float(grads.consume::<I>(&ops.node)));
-        let device = grad.device();
+        let grad = grads.consume::<I>(&ops.node);
+        let device = I::float_device(&grad);
         let saved = &ops.state;
         let g = &saved.geometry;
         let (x_grad, weight_grad, bias_grad) = g.backward(
-            &host_values(grad),
+            &read_values::<I, 2>(&grad),
             &saved.inputs,
             &saved.weights,
             &saved.routes,
@@ -318,10 +316,10 @@ impl Geometry {
     }
 
     /// Pixel rows `[batch·height·width, c_in]` with zero rows and columns
-    /// around each image.
-    fn padded_inputs(&self, x: Vec<f32>) -> Vec<f32> {
+    /// around each image: the copy of the input the backward pass keeps.
+    fn padded_inputs(&self, x: &[f32]) -> Vec<f32> {
         if (self.padded_h, self.padded_w) == (self.height, self.width) {
-            return x;
+            return x.to_vec();
         }
         let mut padded = vec![0.0; self.batch * self.padded_image()];
         let row = self.width * self.c_in;
