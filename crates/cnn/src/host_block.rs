@@ -26,12 +26,12 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::{CheckpointStrategy, NoCheckpointing};
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::{Autodiff, Flex, NdArray};
+use burn::backend::Autodiff;
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::{DType, TensorPrimitive};
 use dlsuite_nn::host::{
-    is_autodiff_of, matmul, primitive, read_values, same_type, Matrix, Threads,
+    matmul, primitive, read_values, tracked_on_cpu, Matrix, Threads, TrackedOp,
 };
 use rayon::prelude::*;
 
@@ -126,28 +126,18 @@ fn conv_relu_pool<B: Backend>(
         let data = TensorData::new(values, geometry.output_shape()).convert_dtype(dtype);
         return Some((Tensor::from_data(data, &device), geometry));
     }
-    tracked_as::<B, Flex>(&x, &weight, &bias, geometry)
-        .or_else(|| tracked_as::<B, NdArray>(&x, &weight, &bias, geometry))
-        .map(|out| (out, geometry))
+    tracked_on_cpu(&geometry, &x, &weight, &bias).map(|out| (out, geometry))
 }
 
-/// [`tracked`] if `B` is `Autodiff<I>`.
-fn tracked_as<B: Backend, I: Backend>(
-    x: &Tensor<B, 2>,
-    weight: &Tensor<B, 4>,
-    bias: &Tensor<B, 1>,
-    geometry: Geometry,
-) -> Option<Tensor<B, 2>> {
-    if !is_autodiff_of::<B, I>() {
-        return None;
+impl TrackedOp<2, 4, 2> for Geometry {
+    fn tracked<I: Backend>(
+        &self,
+        x: Tensor<Autodiff<I>, 2>,
+        weight: Tensor<Autodiff<I>, 4>,
+        bias: Tensor<Autodiff<I>, 1>,
+    ) -> Tensor<Autodiff<I>, 2> {
+        tracked::<I, NoCheckpointing>(x, weight, bias, *self)
     }
-    let out = tracked::<I, NoCheckpointing>(
-        same_type(x.clone()),
-        same_type(weight.clone()),
-        same_type(bias.clone()),
-        geometry,
-    );
-    Some(same_type(out))
 }
 
 /// The operation on `Autodiff<I, C>`: computed on the host, registered with
@@ -599,6 +589,7 @@ mod tests {
     use super::*;
     use crate::geometry::weighted_sum;
     use burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing;
+    use burn::backend::NdArray;
     use burn::module::AutodiffModule;
     use burn::nn::conv::Conv2dConfig;
     use burn::nn::pool::MaxPool2dConfig;

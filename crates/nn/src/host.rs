@@ -6,7 +6,7 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 
 use burn::backend::flex::FlexTensor;
-use burn::backend::Autodiff;
+use burn::backend::{Autodiff, Flex, NdArray};
 use burn::prelude::*;
 use burn::tensor::{DType, TensorPrimitive};
 
@@ -50,16 +50,52 @@ pub fn primitive<I: Backend, const D: usize>(
         .tensor()
 }
 
-/// Whether `B` is `Autodiff<I>` (with Burn's default checkpointing): Burn
-/// 0.21 registers an autodiff operation with one concrete inner backend,
-/// so a host operation serves the backends it names and declines others.
-pub fn is_autodiff_of<B: Backend, I: Backend>() -> bool {
-    TypeId::of::<B>() == TypeId::of::<Autodiff<I>>()
+/// A host operation with autodiff on an input, weights and a bias, as
+/// registered for one inner backend `I` (Burn 0.21 registers autodiff
+/// operations with a concrete backend). [`tracked_on_cpu`] finds `I`.
+pub trait TrackedOp<const DX: usize, const DW: usize, const DY: usize> {
+    fn tracked<I: Backend>(
+        &self,
+        x: Tensor<Autodiff<I>, DX>,
+        weight: Tensor<Autodiff<I>, DW>,
+        bias: Tensor<Autodiff<I>, 1>,
+    ) -> Tensor<Autodiff<I>, DY>;
 }
 
-/// `value` as `U`, which the caller has checked is `T` (see
-/// [`is_autodiff_of`]).
-pub fn same_type<T: 'static, U: 'static>(value: T) -> U {
+/// `op` where `B` is `Autodiff<Flex>` or `Autodiff<NdArray>` (with Burn's
+/// default checkpointing), the CPU backends this suite trains on; `None`
+/// for any other backend, whose caller then composes the operation from
+/// tensor operations.
+pub fn tracked_on_cpu<B: Backend, const DX: usize, const DW: usize, const DY: usize>(
+    op: &impl TrackedOp<DX, DW, DY>,
+    x: &Tensor<B, DX>,
+    weight: &Tensor<B, DW>,
+    bias: &Tensor<B, 1>,
+) -> Option<Tensor<B, DY>> {
+    tracked_as::<B, Flex, DX, DW, DY>(op, x, weight, bias)
+        .or_else(|| tracked_as::<B, NdArray, DX, DW, DY>(op, x, weight, bias))
+}
+
+/// `op` if `B` is `Autodiff<I>`.
+fn tracked_as<B: Backend, I: Backend, const DX: usize, const DW: usize, const DY: usize>(
+    op: &impl TrackedOp<DX, DW, DY>,
+    x: &Tensor<B, DX>,
+    weight: &Tensor<B, DW>,
+    bias: &Tensor<B, 1>,
+) -> Option<Tensor<B, DY>> {
+    if TypeId::of::<B>() != TypeId::of::<Autodiff<I>>() {
+        return None;
+    }
+    let out = op.tracked::<I>(
+        same_type(x.clone()),
+        same_type(weight.clone()),
+        same_type(bias.clone()),
+    );
+    Some(same_type(out))
+}
+
+/// `value` as `U`, which the caller has checked is `T`.
+fn same_type<T: 'static, U: 'static>(value: T) -> U {
     *(Box::new(value) as Box<dyn Any>)
         .downcast::<U>()
         .expect("the caller compared the types")

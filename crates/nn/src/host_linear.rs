@@ -21,12 +21,12 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::{CheckpointStrategy, NoCheckpointing};
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::{Autodiff, Flex, NdArray};
+use burn::backend::Autodiff;
 use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::{DType, TensorPrimitive};
 
-use crate::host::{is_autodiff_of, matmul, primitive, read_values, same_type, Matrix, Threads};
+use crate::host::{matmul, primitive, read_values, tracked_on_cpu, Matrix, Threads, TrackedOp};
 
 /// `[batch, d_input] → [batch, d_output]`: `layer.forward(x)`, as the host
 /// operation if `on_host` and the backend is one it covers.
@@ -69,27 +69,18 @@ pub fn linear_on_host<B: Backend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Option<
         return Some(Tensor::from_data(data, &device));
     }
     let bias = bias.unwrap_or_else(|| Tensor::zeros([outputs], &device));
-    tracked_as::<B, Flex>(&x, &weight, &bias, sizes)
-        .or_else(|| tracked_as::<B, NdArray>(&x, &weight, &bias, sizes))
+    tracked_on_cpu(&sizes, &x, &weight, &bias)
 }
 
-/// [`tracked`] if `B` is `Autodiff<I>`.
-fn tracked_as<B: Backend, I: Backend>(
-    x: &Tensor<B, 2>,
-    weight: &Tensor<B, 2>,
-    bias: &Tensor<B, 1>,
-    sizes: Sizes,
-) -> Option<Tensor<B, 2>> {
-    if !is_autodiff_of::<B, I>() {
-        return None;
+impl TrackedOp<2, 2, 2> for Sizes {
+    fn tracked<I: Backend>(
+        &self,
+        x: Tensor<Autodiff<I>, 2>,
+        weight: Tensor<Autodiff<I>, 2>,
+        bias: Tensor<Autodiff<I>, 1>,
+    ) -> Tensor<Autodiff<I>, 2> {
+        tracked::<I, NoCheckpointing>(x, weight, bias, *self)
     }
-    let out = tracked::<I, NoCheckpointing>(
-        same_type(x.clone()),
-        same_type(weight.clone()),
-        same_type(bias.clone()),
-        sizes,
-    );
-    Some(same_type(out))
 }
 
 /// The operation on `Autodiff<I, C>`: computed on the host, registered with
@@ -254,6 +245,7 @@ impl Sizes {
 mod tests {
     use super::*;
     use burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing;
+    use burn::backend::{Flex, NdArray};
     use burn::module::AutodiffModule;
     use burn::nn::LinearConfig;
     use burn::tensor::{Distribution, Tolerance};
