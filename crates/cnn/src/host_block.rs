@@ -23,7 +23,7 @@
 use std::sync::Arc;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::{CheckpointStrategy, NoCheckpointing};
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::Autodiff;
@@ -129,6 +129,7 @@ fn conv_relu_pool<B: Backend>(
     tracked_on_cpu(&geometry, &x, &weight, &bias).map(|out| (out, geometry))
 }
 
+/// Computed on the host, registered with [`HostBlock`] as its backward step.
 impl TrackedOp<2, 4, 2> for Geometry {
     fn tracked<I: Backend>(
         &self,
@@ -136,48 +137,39 @@ impl TrackedOp<2, 4, 2> for Geometry {
         weight: Tensor<Autodiff<I>, 4>,
         bias: Tensor<Autodiff<I>, 1>,
     ) -> Tensor<Autodiff<I>, 2> {
-        tracked::<I, NoCheckpointing>(x, weight, bias, *self)
+        let geometry = *self;
+        let device = x.device();
+        let dtype = x.dtype();
+        let [x, weight, bias] = [
+            x.into_primitive().tensor(),
+            weight.into_primitive().tensor(),
+            bias.into_primitive().tensor(),
+        ];
+        let nodes = [x.node.clone(), weight.node.clone(), bias.node.clone()];
+        let inputs = geometry.padded_inputs(&read_values::<I, 2>(&x.primitive));
+        let weights = geometry.weight_matrix(&read_values::<I, 4>(&weight.primitive));
+        let bias = read_values::<I, 1>(&bias.primitive);
+        let (values, routes) = geometry.forward(&inputs, &weights, &bias);
+        let output = primitive::<I, 2>(values, geometry.output_shape(), dtype, &device);
+        let output =
+            match <HostBlock as Backward<I, 3>>::prepare::<NoCheckpointing>(HostBlock, nodes)
+                .compute_bound()
+                .stateful()
+            {
+                OpsKind::Tracked(prep) => prep.finish(
+                    Arc::new(Saved {
+                        geometry,
+                        inputs,
+                        weights,
+                        routes,
+                        dtype,
+                    }),
+                    output,
+                ),
+                OpsKind::UnTracked(prep) => prep.finish(output),
+            };
+        Tensor::from_primitive(TensorPrimitive::Float(output))
     }
-}
-
-/// The operation on `Autodiff<I, C>`: computed on the host, registered with
-/// [`HostBlock`] as its backward step.
-fn tracked<I: Backend, C: CheckpointStrategy>(
-    x: Tensor<Autodiff<I, C>, 2>,
-    weight: Tensor<Autodiff<I, C>, 4>,
-    bias: Tensor<Autodiff<I, C>, 1>,
-    geometry: Geometry,
-) -> Tensor<Autodiff<I, C>, 2> {
-    let device = x.device();
-    let dtype = x.dtype();
-    let [x, weight, bias] = [
-        x.into_primitive().tensor(),
-        weight.into_primitive().tensor(),
-        bias.into_primitive().tensor(),
-    ];
-    let nodes = [x.node.clone(), weight.node.clone(), bias.node.clone()];
-    let inputs = geometry.padded_inputs(&read_values::<I, 2>(&x.primitive));
-    let weights = geometry.weight_matrix(&read_values::<I, 4>(&weight.primitive));
-    let bias = read_values::<I, 1>(&bias.primitive);
-    let (values, routes) = geometry.forward(&inputs, &weights, &bias);
-    let output = primitive::<I, 2>(values, geometry.output_shape(), dtype, &device);
-    let output = match <HostBlock as Backward<I, 3>>::prepare::<C>(HostBlock, nodes)
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish(
-            Arc::new(Saved {
-                geometry,
-                inputs,
-                weights,
-                routes,
-                dtype,
-            }),
-            output,
-        ),
-        OpsKind::UnTracked(prep) => prep.finish(output),
-    };
-    Tensor::from_primitive(TensorPrimitive::Float(output))
 }
 
 /// What the backward pass of [`HostBlock`] reads.

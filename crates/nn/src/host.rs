@@ -12,7 +12,7 @@ use burn::tensor::{DType, TensorPrimitive};
 
 /// A tensor's values as host `f32`s (no copy where the backend hands its
 /// buffer over).
-pub fn host_values<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Vec<f32> {
+fn host_values<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Vec<f32> {
     tensor
         .into_data()
         .convert::<f32>()

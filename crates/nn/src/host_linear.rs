@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::{CheckpointStrategy, NoCheckpointing};
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::Autodiff;
@@ -72,6 +72,7 @@ pub fn linear_on_host<B: Backend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Option<
     tracked_on_cpu(&sizes, &x, &weight, &bias)
 }
 
+/// Computed on the host, registered with [`HostLinear`] as its backward step.
 impl TrackedOp<2, 2, 2> for Sizes {
     fn tracked<I: Backend>(
         &self,
@@ -79,49 +80,40 @@ impl TrackedOp<2, 2, 2> for Sizes {
         weight: Tensor<Autodiff<I>, 2>,
         bias: Tensor<Autodiff<I>, 1>,
     ) -> Tensor<Autodiff<I>, 2> {
-        tracked::<I, NoCheckpointing>(x, weight, bias, *self)
+        let sizes = *self;
+        let device = x.device();
+        let dtype = x.dtype();
+        let [x, weight, bias] = [
+            x.into_primitive().tensor(),
+            weight.into_primitive().tensor(),
+            bias.into_primitive().tensor(),
+        ];
+        let nodes = [x.node.clone(), weight.node.clone(), bias.node.clone()];
+        let (x, weight) = (x.primitive, weight.primitive);
+        let values = sizes.forward(
+            &read_values::<I, 2>(&x),
+            &read_values::<I, 2>(&weight),
+            Some(&read_values::<I, 1>(&bias.primitive)),
+        );
+        let output = primitive::<I, 2>(values, sizes.output_shape(), dtype, &device);
+        let output =
+            match <HostLinear as Backward<I, 3>>::prepare::<NoCheckpointing>(HostLinear, nodes)
+                .compute_bound()
+                .stateful()
+            {
+                OpsKind::Tracked(prep) => prep.finish(
+                    Arc::new(Saved::<I> {
+                        sizes,
+                        x,
+                        weight,
+                        dtype,
+                    }),
+                    output,
+                ),
+                OpsKind::UnTracked(prep) => prep.finish(output),
+            };
+        Tensor::from_primitive(TensorPrimitive::Float(output))
     }
-}
-
-/// The operation on `Autodiff<I, C>`: computed on the host, registered with
-/// [`HostLinear`] as its backward step.
-fn tracked<I: Backend, C: CheckpointStrategy>(
-    x: Tensor<Autodiff<I, C>, 2>,
-    weight: Tensor<Autodiff<I, C>, 2>,
-    bias: Tensor<Autodiff<I, C>, 1>,
-    sizes: Sizes,
-) -> Tensor<Autodiff<I, C>, 2> {
-    let device = x.device();
-    let dtype = x.dtype();
-    let [x, weight, bias] = [
-        x.into_primitive().tensor(),
-        weight.into_primitive().tensor(),
-        bias.into_primitive().tensor(),
-    ];
-    let nodes = [x.node.clone(), weight.node.clone(), bias.node.clone()];
-    let (x, weight) = (x.primitive, weight.primitive);
-    let values = sizes.forward(
-        &read_values::<I, 2>(&x),
-        &read_values::<I, 2>(&weight),
-        Some(&read_values::<I, 1>(&bias.primitive)),
-    );
-    let output = primitive::<I, 2>(values, sizes.output_shape(), dtype, &device);
-    let output = match <HostLinear as Backward<I, 3>>::prepare::<C>(HostLinear, nodes)
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish(
-            Arc::new(Saved::<I> {
-                sizes,
-                x,
-                weight,
-                dtype,
-            }),
-            output,
-        ),
-        OpsKind::UnTracked(prep) => prep.finish(output),
-    };
-    Tensor::from_primitive(TensorPrimitive::Float(output))
 }
 
 /// What the backward pass of [`HostLinear`] reads: the layer's input and
