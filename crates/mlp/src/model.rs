@@ -88,8 +88,9 @@ impl<B: Backend> Mlp<B> {
     }
 
     /// Compute the fully connected layers as host operations
-    /// ([`dlsuite_nn::linear_on_host`]): the same values, faster on the CPU
-    /// backends; on a GPU each layer would copy across the bus.
+    /// ([`dlsuite_nn::linear_on_host`]): the same values, faster on flex;
+    /// slower on ndarray, which hands its tensors over value by value, and
+    /// on a GPU each layer would copy across the bus.
     pub fn with_host_linears(mut self, on: bool) -> Self {
         self.host_linears = on;
         self
