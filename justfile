@@ -3,11 +3,11 @@
 backend := "flex"
 
 # Runs `dlsuite COMMAND --backend BACKEND ARGS` from a release build. BACKEND may
-# come as `backend=wgpu` too (`just train-mnist backend=wgpu`); `cuda` builds the
-# runner with its `cuda` feature, the other backends are always compiled in.
+# come as `backend=wgpu` too (`just train-mnist backend=wgpu`); the GPU backends
+# (wgpu, cuda) build the runner with their feature, the CPU ones are always in.
 [private]
 dlsuite backend command *args:
-    cargo run --release -p dlsuite {{ if trim_start_match(backend, "backend=") == "cuda" { "--features cuda" } else { "" } }} -- {{command}} --backend {{ trim_start_match(backend, "backend=") }} {{args}}
+    cargo run --release -p dlsuite {{ if trim_start_match(backend, "backend=") =~ "^(wgpu|cuda)$" { "--features " + trim_start_match(backend, "backend=") } else { "" } }} -- {{command}} --backend {{ trim_start_match(backend, "backend=") }} {{args}}
 
 # Train the main MNIST CNN and print its test accuracy.
 train-mnist backend=backend *args="": (dlsuite backend "train mnist-cnn" args)
@@ -31,7 +31,7 @@ data *args="":
 
 # Speed of the reference models per backend (add --torch .venv-torch/bin/python for PyTorch side by side).
 bench *args="":
-    cargo run --release -p dlsuite {{ if args =~ "cuda" { "--features cuda" } else { "" } }} -- bench {{args}}
+    cargo run --release -p dlsuite {{ if args =~ "cuda" { "--features cuda,wgpu" } else if args =~ "wgpu|all" { "--features wgpu" } else { "" } }} -- bench {{args}}
 
 # The test suite (CPU, offline).
 test:
@@ -41,4 +41,4 @@ test:
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
-    cargo clippy -p dlsuite --all-targets --features cuda -- -D warnings
+    cargo clippy -p dlsuite --all-targets --features wgpu,cuda -- -D warnings

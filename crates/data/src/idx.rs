@@ -57,8 +57,8 @@ pub fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Inflates a gzip file with libdeflate into a buffer of the size its
-/// trailer gives: about 1.6 times as fast as streaming through zlib (94
-/// against 150 ms for MNIST's training images). `None` when the size is
+/// trailer gives, which is faster than streaming through zlib. `None` when
+/// the size is
 /// implausible or libdeflate refuses the data (a corrupt or multi-member
 /// file): the streaming reader then reads it, or names what is wrong.
 fn inflate_in_one_call(raw: &[u8]) -> Option<Vec<u8>> {

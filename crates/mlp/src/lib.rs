@@ -4,4 +4,4 @@ mod init;
 mod model;
 
 pub use init::{Activation, Init};
-pub use model::{Mlp, MlpConfig};
+pub use model::{HiddenLayer, Mlp, MlpConfig};

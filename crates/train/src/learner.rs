@@ -1,5 +1,5 @@
 use std::fmt::Display;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use burn::data::dataloader::DataLoader;
@@ -19,7 +19,6 @@ use burn::train::{
 use serde::{Deserialize, Serialize};
 
 use crate::logger::{EpochLog, EpochMetrics};
-use crate::optimizer::{OptimizerConfig, OptimizerJob};
 use crate::resume::ContinuedShuffle;
 use crate::schedule::LrSchedule;
 
@@ -28,7 +27,6 @@ use crate::schedule::LrSchedule;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FitConfig {
     pub epochs: usize,
-    pub optimizer: OptimizerConfig,
     pub schedule: LrSchedule,
     /// Stop when the validation loss has not improved for this many epochs.
     pub patience: Option<usize>,
@@ -67,11 +65,13 @@ pub struct FitResult<M> {
     pub epochs: Vec<EpochMetrics>,
 }
 
-/// Trains `model` with burn-train's `Learner`: accuracy, loss and learning
-/// rate metrics, a checkpoint each epoch under `dir/checkpoint`, early
-/// stopping on the validation loss, and `dir/metrics.jsonl`.
-pub fn fit<B, M>(
+/// Trains `model` with `optimizer` through burn-train's `Learner`:
+/// accuracy, loss and learning rate metrics, a checkpoint each epoch under
+/// `dir/checkpoint`, early stopping on the validation loss, and
+/// `dir/metrics.jsonl`.
+pub fn fit<B, M, O>(
     model: M,
+    optimizer: O,
     config: &FitConfig,
     train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>>,
     valid: Arc<dyn DataLoader<B::InnerBackend, <M::InnerModule as InferenceStep>::Input>>,
@@ -81,6 +81,7 @@ where
     B: AutodiffBackend,
     M: TrainStep<Output = ClassificationOutput<B>> + AutodiffModule<B> + Display + 'static,
     M::InnerModule: InferenceStep<Output = ClassificationOutput<B::InnerBackend>>,
+    O: Optimizer<M, B> + 'static,
 {
     if config.epochs == 0 {
         return Err(FitError::NoEpochs);
@@ -89,94 +90,58 @@ where
     if !(lr.is_finite() && lr > 0.0) {
         return Err(FitError::BadLearningRate(lr));
     }
-    config.optimizer.apply(Run {
-        config,
-        dir: dir.to_path_buf(),
-        model,
-        train,
-        valid,
-    })
-}
-
-/// One training run, waiting for its optimizer.
-struct Run<'a, B: AutodiffBackend, M: TrainStep + AutodiffModule<B>>
-where
-    M::InnerModule: InferenceStep,
-{
-    config: &'a FitConfig,
-    dir: PathBuf,
-    model: M,
-    train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>>,
-    valid: Arc<dyn DataLoader<B::InnerBackend, <M::InnerModule as InferenceStep>::Input>>,
-}
-
-impl<B, M> OptimizerJob<B, M> for Run<'_, B, M>
-where
-    B: AutodiffBackend,
-    M: TrainStep<Output = ClassificationOutput<B>> + AutodiffModule<B> + Display + 'static,
-    M::InnerModule: InferenceStep<Output = ClassificationOutput<B::InnerBackend>>,
-{
-    type Output = Result<FitResult<M::InnerModule>, FitError>;
-
-    fn run<O: Optimizer<M, B> + 'static>(self, optimizer: O) -> Self::Output {
-        let config = self.config;
-        let log = EpochLog::new(
-            Some(self.dir.join("metrics.jsonl")),
-            !config.dashboard,
-            config.epochs,
-        )
-        .starting_at(config.resume_from.map_or(1, |e| e + 1));
-        let epochs = log.handle();
-        let diverged = log.divergence();
-        let train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>> = match config.resume_from {
-            Some(done) => Arc::new(ContinuedShuffle::new(self.train, done)),
-            None => self.train,
-        };
-        let mut training = SupervisedTraining::new(&self.dir, train, self.valid);
-        let log = log.stop_on_divergence(training.interrupter());
-        training = training
-            .metrics((AccuracyMetric::new(), LossMetric::new()))
-            .metric_train_numeric(LearningRateMetric::new())
-            .with_metric_logger(log)
-            .with_file_checkpointer(crate::Recorder::new())
-            .num_epochs(config.epochs);
-        if let Some(n_epochs) = config.patience {
-            training = training.early_stopping(MetricEarlyStoppingStrategy::new(
-                &LossMetric::<B>::new(),
-                Aggregate::Mean,
-                Direction::Lowest,
-                Split::Valid,
-                StoppingCondition::NoImprovementSince { n_epochs },
-            ));
-        }
-        if let Some(epoch) = config.resume_from {
-            training = training.checkpoint(epoch);
-        }
-        if !config.dashboard {
-            training = training.renderer(Quiet);
-        }
-        let result = training.launch(Learner::new(
-            self.model,
-            optimizer,
-            config.schedule.scheduler(),
+    let log = EpochLog::new(
+        Some(dir.join("metrics.jsonl")),
+        !config.dashboard,
+        config.epochs,
+    )
+    .starting_at(config.resume_from.map_or(1, |e| e + 1));
+    let epochs = log.handle();
+    let diverged = log.divergence();
+    let train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>> = match config.resume_from {
+        Some(done) => Arc::new(ContinuedShuffle::new(train, done)),
+        None => train,
+    };
+    let mut training = SupervisedTraining::new(dir, train, valid);
+    let log = log.stop_on_divergence(training.interrupter());
+    training = training
+        .metrics((AccuracyMetric::new(), LossMetric::new()))
+        .metric_train_numeric(LearningRateMetric::new())
+        .with_metric_logger(log)
+        .with_file_checkpointer(crate::Recorder::new())
+        .num_epochs(config.epochs);
+    if let Some(n_epochs) = config.patience {
+        training = training.early_stopping(MetricEarlyStoppingStrategy::new(
+            &LossMetric::<B>::new(),
+            Aggregate::Mean,
+            Direction::Lowest,
+            Split::Valid,
+            StoppingCondition::NoImprovementSince { n_epochs },
         ));
-        let mut renderer = result.renderer;
-        renderer.manual_close();
-        let epochs = epochs.lock().map(|e| e.clone()).unwrap_or_default();
-        if let Some(d) = diverged.lock().ok().and_then(|d| *d) {
-            let last_good = d.epoch.saturating_sub(1);
-            return Err(FitError::Diverged {
-                epoch: d.epoch,
-                step: d.step,
-                lr: config.schedule.initial(),
-                last_good_epoch: (last_good >= 1).then_some(last_good),
-            });
-        }
-        Ok(FitResult {
-            model: result.model,
-            epochs,
-        })
     }
+    if let Some(epoch) = config.resume_from {
+        training = training.checkpoint(epoch);
+    }
+    if !config.dashboard {
+        training = training.renderer(Quiet);
+    }
+    let result = training.launch(Learner::new(model, optimizer, config.schedule.scheduler()));
+    let mut renderer = result.renderer;
+    renderer.manual_close();
+    let epochs = epochs.lock().map(|e| e.clone()).unwrap_or_default();
+    if let Some(d) = diverged.lock().ok().and_then(|d| *d) {
+        let last_good = d.epoch.saturating_sub(1);
+        return Err(FitError::Diverged {
+            epoch: d.epoch,
+            step: d.step,
+            lr: config.schedule.initial(),
+            last_good_epoch: (last_good >= 1).then_some(last_good),
+        });
+    }
+    Ok(FitResult {
+        model: result.model,
+        epochs,
+    })
 }
 
 /// Renders nothing: without a terminal, [`EpochLog`] prints one line an epoch.

@@ -3,7 +3,6 @@
 //! choices, and the wiring into burn-train's `Learner`.
 
 mod descent;
-mod host_adam;
 mod learner;
 mod logger;
 mod optimizer;
@@ -13,10 +12,11 @@ mod schedule;
 mod step;
 
 pub use descent::full_batch_descent;
-pub use host_adam::HostAdam;
 pub use learner::{fit, FitConfig, FitError, FitResult};
 pub use logger::{read_history, Divergence, EpochLog, EpochMetrics};
-pub use optimizer::{OptimizerChoice, OptimizerConfig, OptimizerJob};
+pub use optimizer::{
+    AnyOptimizer, AnyOptimizerRecord, OptimizerChoice, OptimizerConfig, ADAM_EPSILON,
+};
 pub use recorder::{remove_leftover_temporaries, write_atomic, Recorder};
 pub use schedule::LrSchedule;
 pub use step::classification_output;

@@ -3,12 +3,13 @@ use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::Optimizer;
-use burn::optim::{AdaGradConfig, AdamConfig, AdamWConfig, RmsPropConfig, SgdConfig};
+use burn::optim::{
+    AdaGrad, AdaGradConfig, Adam, AdamConfig, AdamW, AdamWConfig, GradientsParams, LearningRate,
+    MultiGradientsParams, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+};
+use burn::record::Record;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
-
-use crate::host_adam::HostAdam;
 
 /// The optimizers the lectures compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,10 +41,6 @@ pub struct OptimizerConfig {
     /// Clip gradients to this L2 norm; unset leaves them alone.
     #[serde(default)]
     pub clip_norm: Option<f32>,
-    /// Compute Adam's update on the host ([`HostAdam`]): for the CPU
-    /// backends. How to run, not what to run, so not part of the config.
-    #[serde(skip)]
-    pub host_update: bool,
 }
 
 fn default_momentum() -> f64 {
@@ -57,40 +54,28 @@ impl OptimizerConfig {
             momentum: default_momentum(),
             weight_decay: 0.0,
             clip_norm: None,
-            host_update: false,
         }
     }
 
-    /// See [`OptimizerConfig::host_update`].
-    pub fn with_host_update(mut self, on: bool) -> Self {
-        self.host_update = on;
-        self
-    }
-
-    /// Builds the chosen optimizer and hands it to `job`. Each optimizer is
-    /// its own type, so work that needs one (training, benchmarking) is
-    /// written once as an [`OptimizerJob`] instead of once per optimizer.
-    pub fn apply<B, M, J>(&self, job: J) -> J::Output
-    where
-        B: AutodiffBackend,
-        M: AutodiffModule<B> + 'static,
-        J: OptimizerJob<B, M>,
-    {
+    /// Builds the chosen optimizer, as Burn implements it.
+    pub fn init<M: AutodiffModule<B>, B: AutodiffBackend>(&self) -> AnyOptimizer<M, B> {
         match self.kind {
-            OptimizerChoice::Sgd | OptimizerChoice::Momentum => job.run(self.sgd().init()),
-            OptimizerChoice::AdaGrad => job.run(self.ada_grad().init()),
-            OptimizerChoice::RmsProp => job.run(self.rms_prop().init()),
-            OptimizerChoice::Adam if self.host_update => job.run(self.host_adam()),
-            OptimizerChoice::Adam => job.run(self.adam().init()),
-            OptimizerChoice::AdamW => job.run(self.adam_w().init()),
+            OptimizerChoice::Sgd | OptimizerChoice::Momentum => {
+                AnyOptimizer::Sgd(self.sgd().init())
+            }
+            OptimizerChoice::AdaGrad => AnyOptimizer::AdaGrad(self.ada_grad().init()),
+            OptimizerChoice::RmsProp => AnyOptimizer::RmsProp(self.rms_prop().init()),
+            OptimizerChoice::Adam => AnyOptimizer::Adam(self.adam().init()),
+            OptimizerChoice::AdamW => AnyOptimizer::AdamW(self.adam_w().init()),
         }
     }
 
-    fn decay(&self) -> Option<WeightDecayConfig> {
+    /// The coupled L2 penalty (added to the gradient), if any.
+    pub fn decay(&self) -> Option<WeightDecayConfig> {
         (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32))
     }
 
-    fn clip(&self) -> Option<GradientClippingConfig> {
+    pub fn clip(&self) -> Option<GradientClippingConfig> {
         self.clip_norm.map(GradientClippingConfig::Norm)
     }
 
@@ -124,18 +109,6 @@ impl OptimizerConfig {
             .with_grad_clipping(self.clip())
     }
 
-    /// The same Adam as [`OptimizerConfig::adam`], stepped on the host.
-    fn host_adam<B: AutodiffBackend, M: AutodiffModule<B>>(
-        &self,
-    ) -> OptimizerAdaptor<HostAdam, M, B> {
-        HostAdam {
-            epsilon: ADAM_EPSILON,
-            weight_decay: self.decay().map(|d| d.penalty),
-            ..HostAdam::default()
-        }
-        .init(self.clip())
-    }
-
     fn adam_w(&self) -> AdamWConfig {
         AdamWConfig::new()
             .with_epsilon(ADAM_EPSILON)
@@ -146,10 +119,104 @@ impl OptimizerConfig {
 
 /// PyTorch's and TensorFlow's epsilon for Adam and AdamW, for like-for-like
 /// comparisons.
-const ADAM_EPSILON: f32 = 1e-8;
+pub const ADAM_EPSILON: f32 = 1e-8;
 
-/// Work that runs with whichever optimizer [`OptimizerConfig::apply`] built.
-pub trait OptimizerJob<B: AutodiffBackend, M: AutodiffModule<B>> {
-    type Output;
-    fn run<O: Optimizer<M, B> + 'static>(self, optimizer: O) -> Self::Output;
+/// Any of the optimizers the lectures compare, as one type: code that trains
+/// (burn-train's `Learner`, the benchmark) is compiled once, not once per
+/// optimizer.
+#[derive(Clone)]
+pub enum AnyOptimizer<M: AutodiffModule<B>, B: AutodiffBackend> {
+    Sgd(OptimizerAdaptor<Sgd<B::InnerBackend>, M, B>),
+    AdaGrad(OptimizerAdaptor<AdaGrad, M, B>),
+    RmsProp(OptimizerAdaptor<RmsProp, M, B>),
+    Adam(OptimizerAdaptor<Adam, M, B>),
+    AdamW(OptimizerAdaptor<AdamW, M, B>),
+}
+
+/// The saved state of an [`AnyOptimizer`]: the variant's own.
+#[derive(Record)]
+pub enum AnyOptimizerRecord<M: AutodiffModule<B>, B: AutodiffBackend> {
+    Sgd(<OptimizerAdaptor<Sgd<B::InnerBackend>, M, B> as Optimizer<M, B>>::Record),
+    AdaGrad(<OptimizerAdaptor<AdaGrad, M, B> as Optimizer<M, B>>::Record),
+    RmsProp(<OptimizerAdaptor<RmsProp, M, B> as Optimizer<M, B>>::Record),
+    Adam(<OptimizerAdaptor<Adam, M, B> as Optimizer<M, B>>::Record),
+    AdamW(<OptimizerAdaptor<AdamW, M, B> as Optimizer<M, B>>::Record),
+}
+
+/// Runs `$body` with `$o` bound to the variant's optimizer, wrapping a
+/// record result in the same variant.
+macro_rules! each_variant {
+    ($self:expr, $o:ident => $body:expr) => {
+        match $self {
+            AnyOptimizer::Sgd($o) => $body,
+            AnyOptimizer::AdaGrad($o) => $body,
+            AnyOptimizer::RmsProp($o) => $body,
+            AnyOptimizer::Adam($o) => $body,
+            AnyOptimizer::AdamW($o) => $body,
+        }
+    };
+}
+
+impl<M: AutodiffModule<B>, B: AutodiffBackend> AnyOptimizer<M, B> {
+    fn name(&self) -> &'static str {
+        match self {
+            AnyOptimizer::Sgd(_) => "SGD",
+            AnyOptimizer::AdaGrad(_) => "AdaGrad",
+            AnyOptimizer::RmsProp(_) => "RMSProp",
+            AnyOptimizer::Adam(_) => "Adam",
+            AnyOptimizer::AdamW(_) => "AdamW",
+        }
+    }
+}
+
+impl<M: AutodiffModule<B>, B: AutodiffBackend> AnyOptimizerRecord<M, B> {
+    fn name(&self) -> &'static str {
+        match self {
+            AnyOptimizerRecord::Sgd(_) => "SGD",
+            AnyOptimizerRecord::AdaGrad(_) => "AdaGrad",
+            AnyOptimizerRecord::RmsProp(_) => "RMSProp",
+            AnyOptimizerRecord::Adam(_) => "Adam",
+            AnyOptimizerRecord::AdamW(_) => "AdamW",
+        }
+    }
+}
+
+impl<M: AutodiffModule<B>, B: AutodiffBackend> Optimizer<M, B> for AnyOptimizer<M, B> {
+    type Record = AnyOptimizerRecord<M, B>;
+
+    fn step(&mut self, lr: LearningRate, module: M, grads: GradientsParams) -> M {
+        each_variant!(self, o => o.step(lr, module, grads))
+    }
+
+    fn step_multi(&mut self, lr: LearningRate, module: M, grads: MultiGradientsParams) -> M {
+        each_variant!(self, o => o.step_multi(lr, module, grads))
+    }
+
+    fn to_record(&self) -> Self::Record {
+        match self {
+            AnyOptimizer::Sgd(o) => AnyOptimizerRecord::Sgd(o.to_record()),
+            AnyOptimizer::AdaGrad(o) => AnyOptimizerRecord::AdaGrad(o.to_record()),
+            AnyOptimizer::RmsProp(o) => AnyOptimizerRecord::RmsProp(o.to_record()),
+            AnyOptimizer::Adam(o) => AnyOptimizerRecord::Adam(o.to_record()),
+            AnyOptimizer::AdamW(o) => AnyOptimizerRecord::AdamW(o.to_record()),
+        }
+    }
+
+    /// Panics on a record of another optimizer: callers that resume check
+    /// the run's optimizer before loading its state.
+    fn load_record(self, record: Self::Record) -> Self {
+        use AnyOptimizerRecord as R;
+        match (self, record) {
+            (AnyOptimizer::Sgd(o), R::Sgd(r)) => AnyOptimizer::Sgd(o.load_record(r)),
+            (AnyOptimizer::AdaGrad(o), R::AdaGrad(r)) => AnyOptimizer::AdaGrad(o.load_record(r)),
+            (AnyOptimizer::RmsProp(o), R::RmsProp(r)) => AnyOptimizer::RmsProp(o.load_record(r)),
+            (AnyOptimizer::Adam(o), R::Adam(r)) => AnyOptimizer::Adam(o.load_record(r)),
+            (AnyOptimizer::AdamW(o), R::AdamW(r)) => AnyOptimizer::AdamW(o.load_record(r)),
+            (optimizer, record) => panic!(
+                "the checkpoint holds {}'s state, not {}'s",
+                record.name(),
+                optimizer.name()
+            ),
+        }
+    }
 }

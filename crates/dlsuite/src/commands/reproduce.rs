@@ -1,0 +1,215 @@
+//! `reproduce`: run one experiment, a group or all of them, say first how
+//! long that should take, then write the report.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::backend::{dispatch, BackendChoice};
+use crate::commands::BACKEND_HELP;
+use crate::config::DatasetName;
+use crate::ensemble::EnsembleJob;
+use crate::experiment::{select, Experiment, EXPERIMENTS_DIR};
+use crate::lesson::LessonJob;
+use crate::report::{duration, estimate_seconds, write_report};
+use crate::run_dir::ARTIFACTS_DIR;
+use crate::training::TrainJob;
+
+#[derive(clap::Args)]
+pub struct ReproduceArgs {
+    #[arg(default_value = "all")]
+    which: String,
+    #[arg(long, value_parser = BackendChoice::parse, default_value = "flex", help = BACKEND_HELP)]
+    backend: BackendChoice,
+    /// Folder holding MNIST's four IDX files.
+    #[arg(long)]
+    mnist_dir: Option<PathBuf>,
+    /// Folder holding Fashion-MNIST's four IDX files.
+    #[arg(long)]
+    fashion_dir: Option<PathBuf>,
+    /// Where the run folders and REPORT.md go.
+    #[arg(long, default_value = ARTIFACTS_DIR)]
+    artifacts: PathBuf,
+    /// Only print what would run and how long it should take.
+    #[arg(long)]
+    plan: bool,
+}
+
+impl ReproduceArgs {
+    pub fn run(self) -> anyhow::Result<()> {
+        let reproduce = Reproduce {
+            backend: self.backend,
+            mnist_dir: self.mnist_dir,
+            fashion_dir: self.fashion_dir,
+            artifacts: self.artifacts,
+        };
+        if self.plan {
+            reproduce.plan(&self.which)
+        } else {
+            reproduce.run(&self.which)
+        }
+    }
+}
+
+/// Ensembles run after everything else, so that a member which is also an
+/// experiment of the set is trained once, at its own turn, and the ensemble
+/// reuses it whatever the names' order. The rest keep the report's order.
+pub fn running_order(mut chosen: Vec<Experiment>) -> Vec<Experiment> {
+    chosen.sort_by_key(|e| matches!(e, Experiment::Ensemble(_)));
+    chosen
+}
+
+pub struct Reproduce {
+    pub backend: BackendChoice,
+    pub mnist_dir: Option<PathBuf>,
+    pub fashion_dir: Option<PathBuf>,
+    /// Where run folders and REPORT.md go.
+    pub artifacts: PathBuf,
+}
+
+impl Reproduce {
+    /// Prints what `run(which)` would run and how long it should take.
+    pub fn plan(&self, which: &str) -> anyhow::Result<()> {
+        let chosen = running_order(select(which, Path::new(EXPERIMENTS_DIR))?);
+        self.print_plan(&chosen);
+        Ok(())
+    }
+
+    /// Runs `which` (`all`, a group or an experiment). A failed experiment
+    /// does not stop the others; the report is written either way.
+    pub fn run(&self, which: &str) -> anyhow::Result<()> {
+        let dir = Path::new(EXPERIMENTS_DIR);
+        let chosen = running_order(select(which, dir)?);
+        self.print_plan(&chosen);
+        let started = Instant::now();
+        let mut failed = Vec::new();
+        for (i, experiment) in chosen.iter().enumerate() {
+            println!(
+                "\n[{}/{}] {} ({})",
+                i + 1,
+                chosen.len(),
+                experiment.name(),
+                experiment.description()
+            );
+            if let Err(err) = self.run_one(experiment) {
+                eprintln!("{}: failed: {err:#}", experiment.name());
+                failed.push(experiment.name().to_string());
+            }
+        }
+        let everything = select("all", dir)?;
+        let (report, rows) = write_report(&everything, &self.artifacts)?;
+        println!(
+            "\n{} experiments in {}; report ({} rows): {}",
+            chosen.len(),
+            duration(started.elapsed().as_secs_f64()),
+            rows,
+            report.display()
+        );
+        if !failed.is_empty() {
+            anyhow::bail!(
+                "{} experiment(s) failed: {}",
+                failed.len(),
+                failed.join(", ")
+            );
+        }
+        Ok(())
+    }
+
+    fn print_plan(&self, chosen: &[Experiment]) {
+        println!("{} experiment(s) on {}:", chosen.len(), self.backend.name());
+        let mut total = Some(0.0);
+        for (i, e) in chosen.iter().enumerate() {
+            let before: Vec<&str> = chosen[..i].iter().map(Experiment::name).collect();
+            let estimate = estimate_seconds(e, self.backend, &self.artifacts, &before);
+            total = total.zip(estimate).map(|(t, e)| t + e);
+            println!(
+                "  {:<32} {:<8} {}",
+                e.name(),
+                e.group(),
+                estimate.map_or("?".into(), |s| format!("~{}", duration(s)))
+            );
+        }
+        match total {
+            Some(t) => println!("expected time: about {} (2 CPU cores)", duration(t)),
+            None => println!("expected time: unknown on {}", self.backend.name()),
+        }
+    }
+
+    fn data_dir(&self, dataset: DatasetName) -> Option<PathBuf> {
+        match dataset {
+            DatasetName::Mnist => self.mnist_dir.clone(),
+            DatasetName::FashionMnist => self.fashion_dir.clone(),
+        }
+    }
+
+    fn run_one(&self, experiment: &Experiment) -> anyhow::Result<()> {
+        let run_dir = self.artifacts.join(experiment.name());
+        match experiment {
+            Experiment::Training(config) => {
+                let data_dir = self.data_dir(config.dataset);
+                dispatch(
+                    self.backend,
+                    TrainJob {
+                        config: config.clone(),
+                        backend: self.backend,
+                        data_dir,
+                        run_dir,
+                        dashboard: false,
+                        resume: false,
+                    },
+                )??;
+            }
+            Experiment::Ensemble(ensemble) => {
+                let data_dir = self.data_dir(ensemble.dataset);
+                dispatch(
+                    self.backend,
+                    EnsembleJob {
+                        experiment: ensemble.clone(),
+                        backend: self.backend,
+                        data_dir,
+                        run_dir,
+                        artifacts: self.artifacts.clone(),
+                    },
+                )??;
+            }
+            Experiment::Lesson(lesson) => {
+                dispatch(
+                    self.backend,
+                    LessonJob {
+                        experiment: lesson.clone(),
+                        backend: self.backend,
+                        run_dir,
+                    },
+                )??;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ensembles_run_after_the_experiments_they_may_reuse() {
+        let training = |name: &str| {
+            Experiment::parse(
+                &format!(
+                    "name = \"{name}\"\ndataset = \"mnist\"\n[model]\nkind = \"softmax\"\n\
+                     [train]\nepochs = 1\nbatch_size = 10\nlr = 0.1\n"
+                ),
+                name,
+            )
+            .unwrap()
+        };
+        let ensemble = Experiment::parse(
+            "name = \"a-vote\"\ndataset = \"mnist\"\n[[member]]\nexperiment = \"z-net\"\n\
+             [[member]]\nexperiment = \"z-net\"\nseed = 2\n",
+            "a-vote",
+        )
+        .unwrap();
+        let order = running_order(vec![training("b-net"), ensemble, training("z-net")]);
+        let names: Vec<&str> = order.iter().map(Experiment::name).collect();
+        assert_eq!(names, ["b-net", "z-net", "a-vote"]);
+    }
+}

@@ -1,0 +1,116 @@
+//! `dlsuite train EXPERIMENT`: train one experiment (a training run, a
+//! lesson or an ensemble) into its run folder.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::backend::{dispatch, BackendChoice};
+use crate::commands::BACKEND_HELP;
+use crate::ensemble::EnsembleJob;
+use crate::experiment::{load_experiment, Experiment};
+use crate::lesson::LessonJob;
+use crate::run_dir::{default_run_dir, ARTIFACTS_DIR};
+use crate::training::TrainJob;
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    experiment: String,
+    #[arg(long, value_parser = BackendChoice::parse, default_value = "flex", help = BACKEND_HELP)]
+    backend: BackendChoice,
+    /// Folder holding the dataset's four IDX files.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Folder for the run's files (default: artifacts/<experiment name>).
+    #[arg(long)]
+    run_dir: Option<PathBuf>,
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    batch_size: Option<usize>,
+    #[arg(long)]
+    lr: Option<f64>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Train on the first N training images only.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Continue from the run folder's last complete checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Never show the terminal dashboard, even in a terminal.
+    #[arg(long)]
+    plain: bool,
+}
+
+impl TrainArgs {
+    pub fn run(self) -> anyhow::Result<()> {
+        let run_dir = |name: &str| {
+            self.run_dir
+                .clone()
+                .unwrap_or_else(|| default_run_dir(name))
+        };
+        let mut config = match load_experiment(&self.experiment)? {
+            Experiment::Training(config) => config,
+            Experiment::Lesson(lesson) => {
+                let run_dir = run_dir(&lesson.name);
+                dispatch(
+                    self.backend,
+                    LessonJob {
+                        experiment: lesson,
+                        backend: self.backend,
+                        run_dir,
+                    },
+                )??;
+                return Ok(());
+            }
+            Experiment::Ensemble(ensemble) => {
+                let overrides = self.epochs.is_some()
+                    || self.batch_size.is_some()
+                    || self.lr.is_some()
+                    || self.seed.is_some()
+                    || self.limit.is_some()
+                    || self.resume;
+                if overrides {
+                    anyhow::bail!(
+                        "{}: an ensemble trains its members as their own files say; --epochs, --batch-size, --lr, --seed, --limit and --resume do not apply",
+                        ensemble.name
+                    );
+                }
+                let run_dir = run_dir(&ensemble.name);
+                dispatch(
+                    self.backend,
+                    EnsembleJob {
+                        experiment: ensemble,
+                        backend: self.backend,
+                        data_dir: self.data_dir,
+                        run_dir,
+                        artifacts: PathBuf::from(ARTIFACTS_DIR),
+                    },
+                )??;
+                return Ok(());
+            }
+        };
+        let t = &mut config.train;
+        t.epochs = self.epochs.unwrap_or(t.epochs);
+        t.batch_size = self.batch_size.unwrap_or(t.batch_size);
+        t.lr = self.lr.unwrap_or(t.lr);
+        t.seed = self.seed.unwrap_or(t.seed);
+        t.limit = self.limit.or(t.limit);
+        config.validate().context("after command-line overrides")?;
+        let run_dir = run_dir(&config.name);
+        let dashboard = !self.plain && std::io::IsTerminal::is_terminal(&std::io::stdout());
+        dispatch(
+            self.backend,
+            TrainJob {
+                config,
+                backend: self.backend,
+                data_dir: self.data_dir,
+                run_dir,
+                dashboard,
+                resume: self.resume,
+            },
+        )??;
+        Ok(())
+    }
+}

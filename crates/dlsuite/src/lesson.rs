@@ -1,0 +1,79 @@
+//! Running a lesson experiment and keeping what it showed.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use dlsuite_speed::TunedAutodiff;
+use serde::{Deserialize, Serialize};
+
+use crate::artifacts::{git_revision, write_json};
+use crate::backend::{BackendChoice, OnBackend};
+use crate::experiment::LessonExperiment;
+use crate::pictures::report_pictures;
+
+/// What a finished lesson reports, saved as `lesson.json` (with its full
+/// record beside these fields).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LessonSummary {
+    pub name: String,
+    pub lecture: String,
+    pub headline: String,
+    pub as_lectured: bool,
+    pub backend: String,
+    pub wall_seconds: f64,
+    pub git_revision: String,
+}
+
+#[derive(Serialize)]
+struct LessonFile<'a> {
+    #[serde(flatten)]
+    summary: &'a LessonSummary,
+    lesson: &'a dlsuite_lessons::LessonConfig,
+    record: serde_json::Value,
+}
+
+pub struct LessonJob {
+    pub experiment: LessonExperiment,
+    pub backend: BackendChoice,
+    pub run_dir: PathBuf,
+}
+
+impl OnBackend for LessonJob {
+    type Output = anyhow::Result<LessonSummary>;
+
+    fn run<B: TunedAutodiff>(self, device: B::Device) -> anyhow::Result<LessonSummary> {
+        let started = Instant::now();
+        let e = &self.experiment;
+        let outcome = dlsuite_lessons::run::<B>(&e.lesson, &device, Some(&self.run_dir))?;
+        let summary = LessonSummary {
+            name: e.name.clone(),
+            lecture: e.lecture.clone(),
+            headline: outcome.headline,
+            as_lectured: outcome.as_lectured,
+            backend: self.backend.name().into(),
+            wall_seconds: started.elapsed().as_secs_f64(),
+            git_revision: git_revision(),
+        };
+        write_json(
+            &self.run_dir.join("lesson.json"),
+            &LessonFile {
+                summary: &summary,
+                lesson: &e.lesson,
+                record: outcome.record,
+            },
+        )?;
+        println!(
+            "{}: {} [{}] ({:.1} s)",
+            summary.name,
+            summary.headline,
+            if summary.as_lectured {
+                "as lectured"
+            } else {
+                "NOT as lectured"
+            },
+            summary.wall_seconds
+        );
+        report_pictures(Ok(outcome.pictures));
+        Ok(summary)
+    }
+}

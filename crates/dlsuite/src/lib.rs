@@ -1,0 +1,16 @@
+//! The runner: wires the dataset, the model crates, the training plumbing
+//! and each backend's fast paths together behind the `dlsuite` command.
+
+pub mod artifacts;
+pub mod backend;
+pub mod commands;
+pub mod config;
+pub mod ensemble;
+pub mod evaluate;
+pub mod experiment;
+pub mod lesson;
+pub mod net;
+pub mod pictures;
+pub mod report;
+pub mod run_dir;
+pub mod training;

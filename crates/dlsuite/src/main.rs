@@ -1,0 +1,53 @@
+use clap::{Parser, Subcommand};
+use dlsuite::commands::{bench, data, eval, predict, reproduce, summary, train};
+
+/// Training allocates and frees tensors of megabytes every step. glibc's
+/// malloc hands such blocks back to the kernel, so each step page-faults
+/// them in again; mimalloc keeps them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Hands-on deep learning with Burn: the classic course's models, trained on
+/// the CPU or the GPU.
+#[derive(Parser)]
+#[command(name = "dlsuite", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train an experiment: a name from experiments/ or a path to a TOML file.
+    Train(train::TrainArgs),
+    /// Run experiments and write artifacts/REPORT.md: `all`, a group
+    /// (lessons, mnist, compare, fashion) or one experiment's name.
+    Reproduce(reproduce::ReproduceArgs),
+    /// Time training and inference of the reference models on each backend,
+    /// with the PyTorch reference script's settings.
+    Bench(bench::BenchArgs),
+    /// Reload a run's trained model and measure its test accuracy again.
+    Eval(eval::EvalArgs),
+    /// Classify picture files (PNG, JPEG, ...; any size, colour or polarity).
+    Predict(predict::PredictArgs),
+    /// Print an experiment's parameter count per layer and in total.
+    Summary(summary::SummaryArgs),
+    /// Print counts, class histogram, pixel statistics and a sample of a dataset.
+    Data(data::DataArgs),
+}
+
+fn main() {
+    let result = match Cli::parse().command {
+        Command::Train(args) => args.run(),
+        Command::Reproduce(args) => args.run(),
+        Command::Bench(args) => args.run(),
+        Command::Eval(args) => args.run(),
+        Command::Predict(args) => args.run(),
+        Command::Summary(args) => args.run(),
+        Command::Data(args) => args.run(),
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}

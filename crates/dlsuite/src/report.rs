@@ -1,0 +1,400 @@
+//! `artifacts/REPORT.md`: a row per experiment with a result, the lecture's
+//! figure beside ours; and how long experiments should take before they run.
+
+use std::path::{Path, PathBuf};
+
+use dlsuite_cnn::Padding;
+use dlsuite_lessons::LessonConfig;
+
+use crate::artifacts::write_atomic;
+use crate::backend::BackendChoice;
+use crate::config::{EnsembleExperiment, ModelSpec, RunConfig};
+use crate::experiment::{Experiment, GROUPS};
+use crate::lesson::LessonSummary;
+use crate::run_dir::read_summary;
+
+/// Whether ours meets the lecture's figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Meets,
+    Misses,
+    /// The lecture printed no figure for this one.
+    NoFigure,
+}
+
+/// One report row, read back from a run's artifacts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub group: String,
+    pub name: String,
+    pub description: String,
+    pub lecture: String,
+    pub ours: String,
+    pub verdict: Verdict,
+    pub epochs: Option<usize>,
+    pub wall_seconds: f64,
+    pub backend: String,
+    pub parameters: Option<usize>,
+    /// The PNG files in the run folder, by name.
+    pub pictures: Vec<String>,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+/// The row for `experiment`, if its run folder under `artifacts` holds a result.
+pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
+    let dir = artifacts.join(experiment.name());
+    let base = |lecture: String, ours: String, verdict| Row {
+        group: experiment.group().into(),
+        name: experiment.name().into(),
+        description: experiment.description().into(),
+        lecture,
+        ours,
+        verdict,
+        epochs: None,
+        wall_seconds: 0.0,
+        backend: String::new(),
+        parameters: None,
+        pictures: pictures_in(&dir),
+    };
+    match experiment {
+        Experiment::Training(RunConfig {
+            lecture_accuracy, ..
+        })
+        | Experiment::Ensemble(EnsembleExperiment {
+            lecture_accuracy, ..
+        }) => {
+            let s = read_summary(&dir).ok()?;
+            let (lecture, verdict) = match *lecture_accuracy {
+                Some(l) if s.test_accuracy >= l => (format!("{l:.2}%"), Verdict::Meets),
+                Some(l) => (format!("{l:.2}%"), Verdict::Misses),
+                None => ("—".into(), Verdict::NoFigure),
+            };
+            Some(Row {
+                epochs: Some(s.epochs),
+                wall_seconds: s.wall_seconds,
+                backend: s.backend,
+                parameters: Some(s.parameters),
+                ..base(lecture, format!("{:.2}%", s.test_accuracy), verdict)
+            })
+        }
+        Experiment::Lesson(lesson) => {
+            let s: LessonSummary = read_json(&dir.join("lesson.json"))?;
+            let verdict = if s.as_lectured {
+                Verdict::Meets
+            } else {
+                Verdict::Misses
+            };
+            Some(Row {
+                wall_seconds: s.wall_seconds,
+                backend: s.backend,
+                ..base(lesson.lecture.clone(), s.headline, verdict)
+            })
+        }
+    }
+}
+
+fn pictures_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str().map(String::from))
+                .filter(|n| n.ends_with(".png") && !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The report as Markdown, a section per group.
+pub fn render(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "# Results against the lectures\n\n\
+         Written by `dlsuite reproduce`: one row per experiment that has a result in this folder.\n\
+         ✅ meets or beats the lecture's figure (for lessons: shows what the lecture shows), \
+         ❌ does not, · no figure to compare.\n",
+    );
+    let total: f64 = rows.iter().map(|r| r.wall_seconds).sum();
+    let misses = rows.iter().filter(|r| r.verdict == Verdict::Misses).count();
+    out.push_str(&format!(
+        "\n{} experiments, {} short of the lecture, {:.1} minutes of training in all.\n",
+        rows.len(),
+        misses,
+        total / 60.0
+    ));
+    let groups = GROUPS
+        .iter()
+        .map(|g| g.to_string())
+        .chain(rows.iter().map(|r| r.group.clone()));
+    let mut seen = Vec::new();
+    for group in groups {
+        if seen.contains(&group) {
+            continue;
+        }
+        seen.push(group.clone());
+        let in_group: Vec<&Row> = rows.iter().filter(|r| r.group == group).collect();
+        if in_group.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n## {}\n\n| experiment | what it shows | lecture | ours | | epochs | wall time | backend | parameters |\n|---|---|---|---|---|---|---|---|---|\n",
+            section_title(&group)
+        ));
+        for r in &in_group {
+            out.push_str(&format!(
+                "| [{name}]({name}/) | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                cell(&r.description),
+                cell(&r.lecture),
+                cell(&r.ours),
+                match r.verdict {
+                    Verdict::Meets => "✅",
+                    Verdict::Misses => "❌",
+                    Verdict::NoFigure => "·",
+                },
+                r.epochs.map_or("—".into(), |e| e.to_string()),
+                duration(r.wall_seconds),
+                r.backend,
+                r.parameters.map_or("—".into(), |p| p.to_string()),
+                name = r.name,
+            ));
+        }
+        let pictured: Vec<&&Row> = in_group.iter().filter(|r| !r.pictures.is_empty()).collect();
+        if !pictured.is_empty() {
+            out.push_str("\n### Pictures\n");
+            for r in pictured {
+                out.push_str(&format!("\n**{}**\n\n", r.name));
+                for p in &r.pictures {
+                    out.push_str(&format!("![{name} {p}]({name}/{p})\n", name = r.name));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn section_title(group: &str) -> &str {
+    match group {
+        "lessons" => "Lessons",
+        "mnist" => "The MNIST ladder",
+        "compare" => "Comparisons on one MLP",
+        "fashion" => "Fashion-MNIST",
+        other => other,
+    }
+}
+
+/// Table cells cannot hold a `|` or a line break.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// `12.3 s`, `4 min 05 s`.
+pub fn duration(seconds: f64) -> String {
+    if seconds < 60.0 {
+        format!("{seconds:.1} s")
+    } else {
+        let s = seconds.round() as u64;
+        format!("{} min {:02} s", s / 60, s % 60)
+    }
+}
+
+/// Writes `artifacts/REPORT.md` from every experiment that has a result;
+/// returns its path and the number of rows.
+pub fn write_report(
+    experiments: &[Experiment],
+    artifacts: &Path,
+) -> anyhow::Result<(PathBuf, usize)> {
+    let rows: Vec<Row> = experiments
+        .iter()
+        .filter_map(|e| row_for(e, artifacts))
+        .collect();
+    let path = artifacts.join("REPORT.md");
+    write_atomic(&path, render(&rows).as_bytes())?;
+    Ok((path, rows.len()))
+}
+
+/// Multiply-adds ×2 of one forward pass over one image.
+pub fn forward_flops(spec: &ModelSpec) -> f64 {
+    let dense =
+        |widths: &[usize]| -> f64 { widths.windows(2).map(|w| 2.0 * (w[0] * w[1]) as f64).sum() };
+    match spec {
+        ModelSpec::Softmax => dense(&[784, 10]),
+        ModelSpec::Mlp { hidden, .. } => {
+            let widths: Vec<usize> = std::iter::once(784)
+                .chain(hidden.iter().copied())
+                .chain(std::iter::once(10))
+                .collect();
+            dense(&widths)
+        }
+        ModelSpec::Cnn { .. } => {
+            let c = spec.cnn_config().expect("a CNN spec has a CNN config");
+            let (mut side, mut channels, mut flops) = (c.side, 1usize, 0.0);
+            for b in &c.blocks {
+                let out = match b.padding {
+                    Padding::Same => side,
+                    Padding::Valid => side.saturating_sub(b.kernel - 1),
+                };
+                flops += 2.0 * (out * out * b.channels * channels * b.kernel * b.kernel) as f64;
+                side = if b.pool { out / 2 } else { out };
+                channels = b.channels;
+            }
+            let widths: Vec<usize> = std::iter::once(side * side * channels)
+                .chain(c.dense.iter().copied())
+                .chain(std::iter::once(c.classes))
+                .collect();
+            flops + dense(&widths)
+        }
+    }
+}
+
+/// A rough figure for how long an experiment takes on the 2-core machine
+/// this suite was measured on: throughput and per-step overhead fitted to
+/// the suite's own runs (docs/report). `None` where there is no basis
+/// (a GPU backend: it depends on the GPU). An ensemble counts only the members that
+/// are neither trained already nor `scheduled` to run before it.
+pub fn estimate_seconds(
+    experiment: &Experiment,
+    backend: BackendChoice,
+    artifacts: &Path,
+    scheduled: &[&str],
+) -> Option<f64> {
+    if let Experiment::Ensemble(e) = experiment {
+        let members = e.resolve(&artifacts.join(&e.name), artifacts).ok()?;
+        let mut total = 0.0;
+        for m in members {
+            let reused = m.is_trained()
+                || (m.run_dir == artifacts.join(&m.config.name)
+                    && scheduled.contains(&m.config.name.as_str()));
+            if !reused {
+                total +=
+                    estimate_seconds(&Experiment::Training(m.config), backend, artifacts, &[])?;
+            }
+        }
+        // Each member classifies the test set once more to vote.
+        return Some(total + 15.0 * e.members.len() as f64);
+    }
+    if let Some(seconds) = from_history(experiment, backend, artifacts) {
+        return Some(seconds);
+    }
+    if backend.is_gpu() {
+        return None;
+    }
+    match experiment {
+        Experiment::Lesson(l) => Some(match &l.lesson {
+            LessonConfig::VanishingGradient(c) => {
+                // Seconds per layer per full-batch epoch, fitted to ndarray's runs.
+                3.3e-4 * (c.epochs * 2 * c.depths.iter().sum::<usize>()) as f64
+            }
+            _ => 2.0,
+        }),
+        Experiment::Training(c) => Some(training_seconds(c, backend)),
+        Experiment::Ensemble(_) => None,
+    }
+}
+
+/// An earlier run of the same experiment on the same backend is the best
+/// guide: its seconds per epoch times this run's epochs, plus its overhead.
+fn from_history(experiment: &Experiment, backend: BackendChoice, artifacts: &Path) -> Option<f64> {
+    let Experiment::Training(c) = experiment else {
+        return None;
+    };
+    let s = read_summary(&artifacts.join(&c.name)).ok()?;
+    if s.backend != backend.name() || s.epochs == 0 {
+        return None;
+    }
+    let overhead = (s.wall_seconds - s.seconds_per_epoch * s.epochs as f64).max(0.0);
+    Some(s.seconds_per_epoch * c.train.epochs as f64 + overhead)
+}
+
+fn training_seconds(c: &RunConfig, backend: BackendChoice) -> f64 {
+    let t = &c.train;
+    let fwd = forward_flops(&c.model);
+    let conv = matches!(c.model, ModelSpec::Cnn { .. });
+    // Sustained FLOP/s of a training step, and fixed seconds per step,
+    // fitted to the committed report's runs (docs/report) and the bench on
+    // the 2-core machine the suite is measured on.
+    let (rate, overhead) = match (backend, conv) {
+        (BackendChoice::Ndarray, true) => (25e9, 3e-3),
+        (BackendChoice::Ndarray, false) => (40e9, 3e-4),
+        (_, true) => (47e9, 3e-3),
+        (_, false) => (60e9, 3e-4),
+    };
+    let images = (60_000 - t.validation).min(t.limit.unwrap_or(usize::MAX)) as f64;
+    let steps = (images / t.batch_size as f64).ceil();
+    let per_epoch = images * 3.0 * fwd / rate + steps * overhead + t.validation as f64 * fwd / rate;
+    t.epochs as f64 * per_epoch + 10_000.0 * fwd / rate + 1.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ensemble_estimate_counts_only_members_still_to_train() {
+        let dir = tempfile::tempdir().unwrap();
+        let member = dir.path().join("m.toml");
+        let member_text = "name = \"m\"\ndataset = \"mnist\"\n[model]\nkind = \"softmax\"\n[train]\nepochs = 3\nbatch_size = 100\nlr = 0.1\n";
+        std::fs::write(&member, member_text).unwrap();
+        let text = format!(
+            "name = \"e\"\ndataset = \"mnist\"\n[[member]]\nexperiment = {m:?}\n[[member]]\nexperiment = {m:?}\nseed = 7\n",
+            m = member.display().to_string()
+        );
+        let ensemble = Experiment::parse(&text, "e.toml").unwrap();
+        let artifacts = dir.path().join("artifacts");
+        let flex = BackendChoice::Flex;
+        let alone = Experiment::parse(member_text, "m.toml").unwrap();
+        let one_member = estimate_seconds(&alone, flex, &artifacts, &[]).unwrap();
+        let both = estimate_seconds(&ensemble, flex, &artifacts, &[]).unwrap();
+        // Its plain member runs earlier in the same reproduce: only the seeded copy is left.
+        let seeded_only = estimate_seconds(&ensemble, flex, &artifacts, &["m"]).unwrap();
+        assert!(one_member > 1.0, "{one_member}");
+        assert!(
+            (both - seeded_only - one_member).abs() < 1e-9,
+            "{both} {seeded_only}"
+        );
+        assert!(seeded_only > one_member, "the seeded copy still counts");
+    }
+
+    fn row(name: &str, group: &str, verdict: Verdict) -> Row {
+        Row {
+            group: group.into(),
+            name: name.into(),
+            description: "a | b".into(),
+            lecture: "98.85%".into(),
+            ours: "99.05%".into(),
+            verdict,
+            epochs: Some(4),
+            wall_seconds: 605.0,
+            backend: "flex".into(),
+            parameters: Some(1_199_882),
+            pictures: vec!["curves.png".into()],
+        }
+    }
+
+    #[test]
+    fn report_has_a_section_per_group_and_a_row_per_result() {
+        let text = render(&[
+            row("mnist-cnn", "mnist", Verdict::Meets),
+            row("xor", "lessons", Verdict::Misses),
+        ]);
+        let lessons = text.find("## Lessons").unwrap();
+        let ladder = text.find("## The MNIST ladder").unwrap();
+        assert!(lessons < ladder, "groups in report order");
+        assert!(text.contains(
+            "| [mnist-cnn](mnist-cnn/) | a \\| b | 98.85% | 99.05% | ✅ | 4 | 10 min 05 s | flex | 1199882 |"
+        ));
+        assert!(text.contains("2 experiments, 1 short of the lecture"));
+        assert!(!text.contains("## Fashion-MNIST"), "no empty sections");
+        assert!(text.contains("![mnist-cnn curves.png](mnist-cnn/curves.png)"));
+    }
+
+    #[test]
+    fn flops_of_the_reference_cnn() {
+        let spec = ModelSpec::cnn(crate::config::CnnPreset::Reference);
+        // conv 1→32 3×3 on 26², conv 32→64 3×3 on 24², fc 9216→128→10.
+        let expected =
+            2.0 * (26 * 26 * 32 * 9 + 24 * 24 * 64 * 32 * 9 + 9216 * 128 + 128 * 10) as f64;
+        assert_eq!(forward_flops(&spec), expected);
+    }
+}

@@ -1,0 +1,488 @@
+//! The runner end to end on the committed MNIST fixture, on ndarray.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use burn::backend::{Autodiff, NdArray};
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::module::Module;
+use burn::prelude::*;
+use dlsuite::backend::{dispatch, BackendChoice};
+use dlsuite::commands::eval::EvalJob;
+use dlsuite::commands::predict::PredictJob;
+use dlsuite::config::{CnnPreset, ModelSpec, RunConfig};
+use dlsuite::ensemble::{EnsembleJob, MemberResult};
+use dlsuite::evaluate::evaluate;
+use dlsuite::experiment::Experiment;
+use dlsuite::net::{build_net, Net};
+use dlsuite::run_dir::RunSummary;
+use dlsuite::training::TrainJob;
+use dlsuite_data::{DigitSet, Digits, ImageBatcher, Kind, Split};
+use dlsuite_speed::TunedAutodiff;
+use dlsuite_train::{fit, FitConfig, LrSchedule, OptimizerChoice, OptimizerConfig, Recorder};
+
+type B = Autodiff<NdArray>;
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mnist")
+}
+
+/// Trains `config` on the MNIST fixture on ndarray into `run_dir`.
+fn train(config: RunConfig, run_dir: &Path, resume: bool) -> anyhow::Result<RunSummary> {
+    dispatch(
+        BackendChoice::Ndarray,
+        TrainJob {
+            config,
+            backend: BackendChoice::Ndarray,
+            data_dir: Some(fixture_dir()),
+            run_dir: run_dir.to_path_buf(),
+            dashboard: false,
+            resume,
+        },
+    )?
+}
+
+fn config(model: &str, epochs: usize) -> RunConfig {
+    RunConfig::parse(
+        &format!(
+            "name = \"t\"\ndataset = \"mnist\"\n[model]\n{model}\n[train]\nepochs = {epochs}\nbatch_size = 25\nlr = 0.002\nvalidation = 100\n"
+        ),
+        "test",
+    )
+    .unwrap()
+}
+
+#[test]
+fn mlp_overfits_a_tiny_subset_through_the_learner() {
+    let device = Default::default();
+    B::seed(&device, 1);
+    let digits = Arc::new(Digits::load_dir(&fixture_dir(), Split::Train).unwrap());
+    let subset = DigitSet::new(digits.clone()).take(100);
+    let batcher = ImageBatcher::grid(Kind::Mnist.normalization());
+    let train = DataLoaderBuilder::new(batcher.clone())
+        .batch_size(20)
+        .shuffle(1)
+        .build(subset.clone());
+    let valid = DataLoaderBuilder::new(batcher)
+        .batch_size(100)
+        .build(subset);
+    let spec = config("kind = \"mlp\"\nhidden = [128]", 1).model;
+    let net: Net<B> = build_net(&spec, &device);
+    let dir = tempfile::tempdir().unwrap();
+    let optimizer = B::optimizer(&OptimizerConfig::new(OptimizerChoice::Adam));
+    let fit_config = FitConfig {
+        epochs: 30,
+        schedule: LrSchedule::Constant { lr: 0.003 },
+        patience: None,
+        dashboard: false,
+        resume_from: None,
+    };
+    let result = fit(net, optimizer, &fit_config, train, valid, dir.path()).unwrap();
+    assert_eq!(result.epochs.len(), 30);
+    assert!(result.epochs[29].train_loss < result.epochs[0].train_loss / 10.0);
+    let first_100 = Digits::new(
+        digits.pixels()[..100 * 784].to_vec(),
+        digits.labels()[..100].to_vec(),
+    )
+    .unwrap();
+    let eval = evaluate(&result.model, &first_100, Kind::Mnist, &device);
+    assert_eq!(eval.accuracy, 100.0, "the net memorises 100 images");
+    let lines = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 30);
+}
+
+#[test]
+fn save_then_load_gives_identical_outputs_for_every_family() {
+    let device = Default::default();
+    let images =
+        Tensor::<NdArray, 4>::random([3, 1, 28, 28], burn::tensor::Distribution::Default, &device);
+    for spec in [
+        ModelSpec::Softmax,
+        config("kind = \"mlp\"\nhidden = [32, 16]\ndropout = 0.2", 1).model,
+        ModelSpec::cnn(CnnPreset::Lenet),
+        ModelSpec::cnn(CnnPreset::DeepBatchNorm),
+    ] {
+        <NdArray as Backend>::seed(&device, 1);
+        let net: Net<NdArray> = build_net(&spec, &device);
+        // Parameters are initialised lazily, on first use: use them before
+        // saving so that the saved copy and `net` hold the same values.
+        let expected = net.forward(images.clone()).into_data();
+        let dir = tempfile::tempdir().unwrap();
+        net.clone()
+            .save_file(dir.path().join("m"), &Recorder::new())
+            .unwrap();
+        <NdArray as Backend>::seed(&device, 2);
+        let fresh: Net<NdArray> = build_net(&spec, &device);
+        assert_ne!(
+            fresh.forward(images.clone()).into_data(),
+            expected,
+            "a different seed gives a different net ({spec:?})"
+        );
+        let loaded = fresh
+            .load_file(dir.path().join("m.mpk"), &Recorder::new(), &device)
+            .unwrap();
+        assert_eq!(
+            loaded.forward(images.clone()).into_data(),
+            expected,
+            "{spec:?}"
+        );
+    }
+}
+
+#[test]
+fn train_writes_artifacts_and_eval_reproduces_the_accuracy() {
+    let run_dir = tempfile::tempdir().unwrap();
+    let mut config = config("kind = \"cnn\"\npreset = \"lenet\"", 2);
+    config.train.limit = Some(300);
+    let summary = train(config, run_dir.path(), false).unwrap();
+    for file in [
+        "config.json",
+        "model.mpk",
+        "metrics.jsonl",
+        "summary.json",
+        "curves.png",
+        "confusion.png",
+        "misclassified.png",
+    ] {
+        assert!(run_dir.path().join(file).is_file(), "{file}");
+    }
+    let saved: RunSummary = serde_json::from_str(
+        &std::fs::read_to_string(run_dir.path().join("summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved.epochs, 2);
+    assert_eq!(saved.backend, "ndarray");
+    assert_eq!(saved.parameters, summary.parameters);
+    assert!(
+        saved.test_accuracy > 30.0,
+        "two epochs on 300 images beat chance: {}",
+        saved.test_accuracy
+    );
+
+    let eval = dispatch(
+        BackendChoice::Ndarray,
+        EvalJob {
+            run_dir: run_dir.path().to_path_buf(),
+            data_dir: Some(fixture_dir()),
+        },
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(eval.accuracy, saved.test_accuracy);
+
+    // The first test fixture image, drawn dark on light in RGBA as a user would.
+    let test = Digits::load_dir(&fixture_dir(), Split::Test).unwrap();
+    let png = run_dir.path().join("digit.png");
+    image::RgbaImage::from_fn(56, 56, |x, y| {
+        let v = test.image(0)[(y / 2 * 28 + x / 2) as usize];
+        image::Rgba([255 - v, 255 - v, 255 - v, 255])
+    })
+    .save(&png)
+    .unwrap();
+    let predictions = dispatch(
+        BackendChoice::Ndarray,
+        PredictJob {
+            run_dir: run_dir.path().to_path_buf(),
+            images: vec![png],
+            show: Some(run_dir.path().join("seen")),
+        },
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(predictions[0].top.len(), 3);
+    let total: f32 = predictions[0].top.iter().map(|t| t.1).sum();
+    assert!(total > 0.0 && total <= 1.0001);
+    let card = image::open(run_dir.path().join("seen/digit-seen.png")).unwrap();
+    assert_eq!((card.width(), card.height()), (760, 340));
+}
+
+#[test]
+fn softmax_run_draws_its_weight_images() {
+    let run_dir = tempfile::tempdir().unwrap();
+    let mut config = config("kind = \"softmax\"", 1);
+    config.train.limit = Some(200);
+    train(config, run_dir.path(), false).unwrap();
+    let weights = image::open(run_dir.path().join("weights.png"))
+        .unwrap()
+        .to_rgb8();
+    // Ten signed tiles: both red (positive) and blue (negative) weights show.
+    let reddish = weights
+        .pixels()
+        .filter(|p| p.0[0] as i32 > p.0[2] as i32 + 60)
+        .count();
+    let bluish = weights
+        .pixels()
+        .filter(|p| p.0[2] as i32 > p.0[0] as i32 + 60)
+        .count();
+    assert!(
+        reddish > 500 && bluish > 500,
+        "{reddish} red, {bluish} blue"
+    );
+}
+
+#[test]
+fn predict_refuses_a_file_that_is_not_an_image() {
+    let run_dir = tempfile::tempdir().unwrap();
+    let config = config("kind = \"softmax\"", 1);
+    std::fs::write(
+        run_dir.path().join("config.json"),
+        serde_json::to_string(&config).unwrap(),
+    )
+    .unwrap();
+    let device = Default::default();
+    build_net::<NdArray>(&config.model, &device)
+        .save_file(run_dir.path().join("model"), &Recorder::new())
+        .unwrap();
+    let text = run_dir.path().join("note.png");
+    std::fs::write(&text, "not a picture").unwrap();
+    let err = dispatch(
+        BackendChoice::Ndarray,
+        PredictJob {
+            run_dir: run_dir.path().to_path_buf(),
+            images: vec![text.clone()],
+            show: None,
+        },
+    )
+    .unwrap()
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with(&text.display().to_string()) && err.contains("not an image"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_diverging_run_stops_naming_epoch_and_step() {
+    let run_dir = tempfile::tempdir().unwrap();
+    // Softmax regression's loss stays finite at any rate; a hidden layer's
+    // weights overflow.
+    let mut config = config("kind = \"mlp\"\nhidden = [32]", 3);
+    config.train.optimizer = OptimizerChoice::Sgd;
+    config.train.lr = 1e30;
+    config.train.limit = Some(200);
+    let err = train(config, run_dir.path(), false).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("NaN or infinite at epoch 1, step ") && msg.contains("smaller learning rate"),
+        "{msg}"
+    );
+    assert!(msg.contains("no checkpoint"), "{msg}");
+    assert!(
+        !run_dir.path().join("model.mpk").exists(),
+        "no diverged model saved"
+    );
+    assert!(!run_dir.path().join("summary.json").exists());
+}
+
+#[test]
+fn resume_skips_a_checkpoint_cut_short() {
+    let run_dir = tempfile::tempdir().unwrap();
+    let checkpoints = run_dir.path().join("checkpoint");
+    std::fs::create_dir_all(&checkpoints).unwrap();
+    // Epoch 1 complete; epoch 2's optimizer file cut off mid-array.
+    for part in ["model", "optim", "scheduler"] {
+        std::fs::write(
+            checkpoints.join(format!("{part}-1.mpk")),
+            [0x92, 0x01, 0x02],
+        )
+        .unwrap();
+        std::fs::write(
+            checkpoints.join(format!("{part}-2.mpk")),
+            [0x92, 0x01, 0x02],
+        )
+        .unwrap();
+    }
+    assert_eq!(dlsuite::run_dir::last_checkpoint(run_dir.path()), Some(2));
+    std::fs::write(checkpoints.join("optim-2.mpk"), [0x92, 0x01]).unwrap();
+    assert_eq!(dlsuite::run_dir::last_checkpoint(run_dir.path()), Some(1));
+    std::fs::remove_file(checkpoints.join("scheduler-1.mpk")).unwrap();
+    assert_eq!(dlsuite::run_dir::last_checkpoint(run_dir.path()), None);
+}
+
+#[test]
+fn a_resumed_run_keeps_its_history_and_numbers_epochs_on() {
+    let run_dir = tempfile::tempdir().unwrap();
+    let job = |epochs: usize, resume: bool| {
+        let mut config = config("kind = \"softmax\"", epochs);
+        config.train.limit = Some(200);
+        train(config, run_dir.path(), resume).unwrap()
+    };
+    job(2, false);
+    assert_eq!(dlsuite::run_dir::last_checkpoint(run_dir.path()), Some(2));
+    // Temporary files of writes that a kill cut short go when the run resumes.
+    let leftovers = [
+        run_dir.path().join(".tmp-metrics"),
+        run_dir.path().join("checkpoint/.tmp-model"),
+    ];
+    for file in &leftovers {
+        std::fs::write(file, b"half").unwrap();
+    }
+    let summary = job(4, true);
+    for file in &leftovers {
+        assert!(!file.exists(), "{} left", file.display());
+    }
+    assert_eq!(summary.epochs, 4, "the summary counts the whole run");
+    let history = dlsuite::run_dir::read_metrics(run_dir.path()).unwrap();
+    assert_eq!(
+        history.iter().map(|e| e.epoch).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    for e in &history {
+        assert!(
+            e.train_loss.is_finite() && e.valid_accuracy.is_finite(),
+            "{e:?}"
+        );
+    }
+}
+
+/// A run killed after epoch 1 and resumed must end exactly where the same run
+/// left alone ends: same weights, optimizer moments, schedule position and
+/// data order.
+#[test]
+fn a_resumed_run_ends_where_the_uninterrupted_run_ends() {
+    let whole = tempfile::tempdir().unwrap();
+    let cut = tempfile::tempdir().unwrap();
+    let job = |dir: &Path, resume: bool| {
+        let mut config = config("kind = \"mlp\"\nhidden = [16]", 2);
+        config.train.limit = Some(200);
+        config.train.schedule = dlsuite::config::ScheduleName::Cosine;
+        train(config, dir, resume).unwrap()
+    };
+    let uninterrupted = job(whole.path(), false);
+
+    // What a kill during epoch 2 leaves behind: epoch 1's checkpoint and log line.
+    let checkpoints = cut.path().join("checkpoint");
+    std::fs::create_dir_all(&checkpoints).unwrap();
+    for part in ["model", "optim", "scheduler"] {
+        let name = format!("{part}-1.mpk");
+        std::fs::copy(
+            whole.path().join("checkpoint").join(&name),
+            checkpoints.join(&name),
+        )
+        .unwrap();
+    }
+    let log = std::fs::read_to_string(whole.path().join("metrics.jsonl")).unwrap();
+    let first_line = log.lines().next().unwrap();
+    std::fs::write(cut.path().join("metrics.jsonl"), format!("{first_line}\n")).unwrap();
+
+    let resumed = job(cut.path(), true);
+    let history = |dir: &Path| dlsuite::run_dir::read_metrics(dir).unwrap();
+    let (a, b) = (history(whole.path()), history(cut.path()));
+    assert_eq!(a.len(), 2);
+    assert_eq!(b.len(), 2);
+    assert_eq!(a[1].train_loss, b[1].train_loss, "epoch 2's training loss");
+    assert_eq!(
+        a[1].valid_loss, b[1].valid_loss,
+        "epoch 2's validation loss"
+    );
+    assert_eq!(uninterrupted.test_loss, resumed.test_loss);
+    assert_eq!(uninterrupted.test_accuracy, resumed.test_accuracy);
+}
+
+#[test]
+fn an_ensemble_trains_its_missing_members_votes_and_then_reuses_them() {
+    let root = tempfile::tempdir().unwrap();
+    let artifacts = root.path().join("artifacts");
+    let member_file = |name: &str, model: &str, epochs: usize| {
+        let path = root.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            format!("name = \"{name}\"\ndataset = \"mnist\"\n[model]\n{model}\n[train]\nepochs = {epochs}\nbatch_size = 25\nlr = 0.002\nvalidation = 100\nlimit = 300\n"),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let soft = member_file("soft", "kind = \"softmax\"", 1);
+    let mlp = member_file("mlp", "kind = \"mlp\"\nhidden = [32]", 1);
+    let text = format!(
+        "name = \"vote\"\ndataset = \"mnist\"\n[[member]]\nexperiment = {soft:?}\n[[member]]\nexperiment = {soft:?}\nseed = 5\n[[member]]\nexperiment = {mlp:?}\n"
+    );
+    let Experiment::Ensemble(ensemble) = Experiment::parse(&text, "vote.toml").unwrap() else {
+        panic!("an ensemble file parses as an ensemble");
+    };
+    let vote = || -> (RunSummary, Vec<MemberResult>) {
+        let summary = dispatch(
+            BackendChoice::Ndarray,
+            EnsembleJob {
+                experiment: ensemble.clone(),
+                backend: BackendChoice::Ndarray,
+                data_dir: Some(fixture_dir()),
+                run_dir: artifacts.join("vote"),
+                artifacts: artifacts.clone(),
+            },
+        )
+        .unwrap()
+        .unwrap();
+        let members = serde_json::from_str(
+            &std::fs::read_to_string(artifacts.join("vote/ensemble.json")).unwrap(),
+        )
+        .unwrap();
+        (summary, members)
+    };
+
+    let (first, members) = vote();
+    let dirs = [
+        artifacts.join("soft"),
+        artifacts.join("vote/soft-seed5"),
+        artifacts.join("mlp"),
+    ];
+    assert_eq!(
+        members.iter().map(|m| &m.run_dir).collect::<Vec<_>>(),
+        dirs.iter().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        members.iter().map(|m| m.seed).collect::<Vec<_>>(),
+        [42, 5, 42]
+    );
+    assert!(members.iter().all(|m| m.trained_now));
+    for m in &members {
+        // The member's probabilities, as the vote saw them, score what its own run recorded.
+        let own: RunSummary =
+            serde_json::from_str(&std::fs::read_to_string(m.run_dir.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            m.test_accuracy,
+            own.test_accuracy,
+            "{}",
+            m.run_dir.display()
+        );
+    }
+    assert_eq!(first.epochs, 3);
+    assert_eq!(
+        first.parameters,
+        members.iter().map(|m| m.parameters).sum::<usize>()
+    );
+    assert!(artifacts.join("vote/confusion.png").is_file());
+    assert!(first.test_accuracy > 30.0, "{}", first.test_accuracy);
+
+    // Run again: every member is reused, and the vote is the same.
+    let (second, members) = vote();
+    assert!(members.iter().all(|m| !m.trained_now));
+    assert_eq!(second.test_accuracy, first.test_accuracy);
+
+    // eval and predict need one model: an ensemble's folder says what to do instead.
+    let err = dispatch(
+        BackendChoice::Ndarray,
+        EvalJob {
+            run_dir: artifacts.join("vote"),
+            data_dir: Some(fixture_dir()),
+        },
+    )
+    .unwrap()
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("ensemble") && err.contains("ensemble.json"),
+        "{err}"
+    );
+
+    // A member whose file changed is trained again; the others are kept.
+    member_file("soft", "kind = \"softmax\"", 2);
+    let (third, members) = vote();
+    assert_eq!(
+        members.iter().map(|m| m.trained_now).collect::<Vec<_>>(),
+        [true, true, false]
+    );
+    assert_eq!(third.epochs, 5);
+}

@@ -1,0 +1,144 @@
+//! Which fast paths each backend takes, fixed by its type.
+
+use burn::backend::{Autodiff, Flex, NdArray};
+use burn::module::AutodiffModule;
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use dlsuite_cnn::Cnn;
+use dlsuite_mlp::Mlp;
+use dlsuite_train::OptimizerConfig;
+
+use crate::cnn::cnn_on_host;
+use crate::mlp::mlp_on_host;
+use crate::optimizer::TunedOptimizer;
+use crate::Linears;
+
+/// A backend the suite runs nets on, with the fastest way it has to
+/// compute each. The defaults are the model crates' own `forward`.
+pub trait Tuned: Backend {
+    /// `net.forward(x)`.
+    fn mlp(net: &Mlp<Self>, x: Tensor<Self, 2>) -> Tensor<Self, 2> {
+        net.forward(x)
+    }
+
+    /// `net.forward(images)`.
+    fn cnn(net: &Cnn<Self>, images: Tensor<Self, 4>) -> Tensor<Self, 2> {
+        net.forward(images)
+    }
+}
+
+/// A backend the suite trains on: [`Tuned`] with and without autodiff, and
+/// the fastest implementation it has of each optimizer. The default is
+/// Burn's.
+pub trait TunedAutodiff: AutodiffBackend<InnerBackend: Tuned> + Tuned {
+    fn optimizer<M: AutodiffModule<Self>>(config: &OptimizerConfig) -> TunedOptimizer<M, Self> {
+        TunedOptimizer::burn(config)
+    }
+}
+
+/// Flex lets host operations read its tensors where they lie, so fully
+/// connected layers gain from running on the host too.
+impl Tuned for Flex {
+    fn mlp(net: &Mlp<Self>, x: Tensor<Self, 2>) -> Tensor<Self, 2> {
+        mlp_on_host(net, x, Linears::Host)
+    }
+
+    fn cnn(net: &Cnn<Self>, images: Tensor<Self, 4>) -> Tensor<Self, 2> {
+        cnn_on_host(net, images, Linears::Host)
+    }
+}
+
+impl Tuned for Autodiff<Flex> {
+    fn mlp(net: &Mlp<Self>, x: Tensor<Self, 2>) -> Tensor<Self, 2> {
+        mlp_on_host(net, x, Linears::Host)
+    }
+
+    fn cnn(net: &Cnn<Self>, images: Tensor<Self, 4>) -> Tensor<Self, 2> {
+        cnn_on_host(net, images, Linears::Host)
+    }
+}
+
+impl TunedAutodiff for Autodiff<Flex> {
+    fn optimizer<M: AutodiffModule<Self>>(config: &OptimizerConfig) -> TunedOptimizer<M, Self> {
+        TunedOptimizer::host_adam(config)
+    }
+}
+
+/// ndarray hands its tensors over copied value by value: its fully
+/// connected layers stay Burn's, and an MLP without autodiff (no dropout)
+/// is the plain one.
+impl Tuned for NdArray {
+    fn cnn(net: &Cnn<Self>, images: Tensor<Self, 4>) -> Tensor<Self, 2> {
+        cnn_on_host(net, images, Linears::Burn)
+    }
+}
+
+impl Tuned for Autodiff<NdArray> {
+    fn mlp(net: &Mlp<Self>, x: Tensor<Self, 2>) -> Tensor<Self, 2> {
+        mlp_on_host(net, x, Linears::Burn)
+    }
+
+    fn cnn(net: &Cnn<Self>, images: Tensor<Self, 4>) -> Tensor<Self, 2> {
+        cnn_on_host(net, images, Linears::Burn)
+    }
+}
+
+impl TunedAutodiff for Autodiff<NdArray> {
+    fn optimizer<M: AutodiffModule<Self>>(config: &OptimizerConfig) -> TunedOptimizer<M, Self> {
+        TunedOptimizer::host_adam(config)
+    }
+}
+
+/// The wgpu backend, without Burn's operation fusion: in Burn 0.21 fusion
+/// races when burn-train's checkpoint thread reads the weights while
+/// training goes on ("Should have handle for tensor", tracel-ai/burn#4947).
+#[cfg(feature = "wgpu")]
+pub type Wgpu = burn::backend::wgpu::CubeBackend<burn::backend::wgpu::WgpuRuntime, f32, i32, u32>;
+
+/// The CUDA backend, without fusion for the same reason as `Wgpu`.
+#[cfg(feature = "cuda")]
+pub type Cuda = burn_cubecl::CubeBackend<burn::cubecl::cuda::CudaRuntime, f32, i32, u8>;
+
+/// GPUs run the model crates' own layers: host operations would copy
+/// across the bus.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+macro_rules! plain_gpu {
+    ($backend:ty) => {
+        impl Tuned for $backend {}
+        impl Tuned for Autodiff<$backend> {}
+        impl TunedAutodiff for Autodiff<$backend> {}
+    };
+}
+
+#[cfg(feature = "wgpu")]
+plain_gpu!(Wgpu);
+#[cfg(feature = "cuda")]
+plain_gpu!(Cuda);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::Linear;
+    use dlsuite_train::OptimizerChoice;
+
+    fn is_host_adam<B: TunedAutodiff>(kind: OptimizerChoice) -> bool {
+        let config = OptimizerConfig::new(kind);
+        matches!(
+            B::optimizer::<Linear<B>>(&config),
+            TunedOptimizer::HostAdam(_)
+        )
+    }
+
+    #[test]
+    fn the_cpu_backends_step_adam_on_the_host_and_nothing_else() {
+        assert!(is_host_adam::<Autodiff<Flex>>(OptimizerChoice::Adam));
+        assert!(is_host_adam::<Autodiff<NdArray>>(OptimizerChoice::Adam));
+        for other in [
+            OptimizerChoice::Sgd,
+            OptimizerChoice::AdamW,
+            OptimizerChoice::RmsProp,
+        ] {
+            assert!(!is_host_adam::<Autodiff<Flex>>(other));
+        }
+    }
+}
