@@ -738,13 +738,13 @@ lr = 0.001
             ("dense = [64]", "dense = [64, 0]", "model.dense = [64, 0]"),
             ("kernel = 5", "kernal = 5", "unknown field `kernal`"),
         ] {
-            let msg = err_in(&CNN.replace(from, to), "c.toml");
+            let msg = err(&CNN.replace(from, to));
             assert!(msg.contains(start), "{msg}");
         }
         let start = CNN.find("[[model.blocks]]").unwrap();
         let end = CNN.find("[train]").unwrap();
         let none = format!("{}{}", &CNN[..start], &CNN[end..]);
-        let msg = err_in(&none, "c.toml");
+        let msg = err(&none);
         assert!(
             msg.starts_with("model.blocks = []: a CNN needs at least one"),
             "{msg}"
@@ -752,12 +752,8 @@ lr = 0.001
         // Five pools leave nothing of 28 pixels to pool.
         let pools = "[[model.blocks]]\nchannels = 2\nkernel = 1\npool = true\n".repeat(5);
         let deep = CNN.replace("[train]", &format!("{pools}[train]"));
-        let msg = err_in(&deep, "c.toml");
+        let msg = err(&deep);
         assert!(msg.contains("too small to pool"), "{msg}");
-    }
-
-    fn err_in(text: &str, origin: &str) -> String {
-        RunConfig::parse(text, origin).unwrap_err().to_string()
     }
 
     #[test]
