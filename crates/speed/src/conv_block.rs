@@ -19,17 +19,18 @@
 use std::sync::Arc;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::backend::Autodiff;
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
-use burn::tensor::{DType, TensorPrimitive};
+use burn::tensor::DType;
 use rayon::prelude::*;
 
 use crate::geometry::padding;
-use crate::host::{float, matmul, primitive, HostBackend, HostOp, Matrix, OnHost, Threads};
+use crate::host::{
+    float, matmul, primitive, register, tensor, HostBackend, HostOp, Matrix, OnHost, Threads,
+};
 use crate::pixel_rows::{PixelRows, PooledOrder};
 
 /// Marks a pooling window (or output pixel) whose ReLU output is zero: no
@@ -122,30 +123,20 @@ impl HostOp<2, 4, 2> for Geometry {
         let dtype = x.dtype();
         let [x, bias] = [float(x), float(bias)];
         let weight = float(weight);
-        let nodes = [x.node.clone(), weight.node.clone(), bias.node.clone()];
         let inputs = geometry.padded_inputs(&I::values::<2>(&x.primitive));
         let weights = geometry.weight_matrix(&I::values::<4>(&weight.primitive));
-        let bias = I::values::<1>(&bias.primitive);
-        let (values, routes) = geometry.forward(&inputs, &weights, &bias);
+        let (values, routes) =
+            geometry.forward(&inputs, &weights, &I::values::<1>(&bias.primitive));
         let output = primitive::<I, 2>(values, geometry.output_shape(), dtype, &device);
-        let output =
-            match <HostBlock as Backward<I, 3>>::prepare::<NoCheckpointing>(HostBlock, nodes)
-                .compute_bound()
-                .stateful()
-            {
-                OpsKind::Tracked(prep) => prep.finish(
-                    Arc::new(Saved {
-                        geometry,
-                        inputs,
-                        weights,
-                        routes,
-                        dtype,
-                    }),
-                    output,
-                ),
-                OpsKind::UnTracked(prep) => prep.finish(output),
-            };
-        Tensor::from_primitive(TensorPrimitive::Float(output))
+        register(HostBlock, [&x, &weight, &bias], output, || {
+            Arc::new(Saved {
+                geometry,
+                inputs,
+                weights,
+                routes,
+                dtype,
+            })
+        })
     }
 
     fn untracked<I: HostBackend>(
@@ -164,8 +155,7 @@ impl HostOp<2, 4, 2> for Geometry {
             &self.weight_matrix(&I::values::<4>(&weight)),
             &I::values::<1>(&bias),
         );
-        let output = primitive::<I, 2>(values, self.output_shape(), dtype, &device);
-        Tensor::from_primitive(TensorPrimitive::Float(output))
+        tensor(values, self.output_shape(), dtype, &device)
     }
 }
 

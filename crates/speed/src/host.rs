@@ -4,8 +4,11 @@
 
 use std::borrow::Cow;
 
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::ops::{Backward, OpsKind};
 use burn::backend::{Autodiff, Flex, NdArray};
 use burn::prelude::*;
+use burn::tensor::backend::BackendTypes;
 use burn::tensor::{DType, TensorPrimitive};
 
 /// A CPU backend: its float tensors are host memory that host operations
@@ -114,6 +117,40 @@ macro_rules! untracked_on_host {
 }
 
 untracked_on_host!(Flex, NdArray);
+
+/// Host values as a tensor of `dtype`, an operation's result without
+/// autodiff.
+pub(crate) fn tensor<I: Backend, const D: usize>(
+    values: Vec<f32>,
+    shape: [usize; D],
+    dtype: DType,
+    device: &I::Device,
+) -> Tensor<I, D> {
+    Tensor::from_primitive(TensorPrimitive::Float(primitive::<I, D>(
+        values, shape, dtype, device,
+    )))
+}
+
+/// `output` registered with autodiff as what `step` computed from
+/// `parents`; `state()`, what its backward pass reads, is kept only when a
+/// parent is tracked.
+pub(crate) fn register<I: Backend, S: Backward<I, 3>, const D: usize>(
+    step: S,
+    parents: [&<Autodiff<I> as BackendTypes>::FloatTensorPrimitive; 3],
+    output: I::FloatTensorPrimitive,
+    state: impl FnOnce() -> S::State,
+) -> Tensor<Autodiff<I>, D> {
+    let nodes = parents.map(|p| p.node.clone());
+    let output = match step
+        .prepare::<NoCheckpointing>(nodes)
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish(state(), output),
+        OpsKind::UnTracked(prep) => prep.finish(output),
+    };
+    Tensor::from_primitive(TensorPrimitive::Float(output))
+}
 
 /// The primitives of a float tensor.
 pub(crate) fn float<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> B::FloatTensorPrimitive {

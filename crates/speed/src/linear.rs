@@ -13,15 +13,16 @@
 use std::sync::Arc;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::backend::Autodiff;
 use burn::nn::Linear;
 use burn::prelude::*;
-use burn::tensor::{DType, TensorPrimitive};
+use burn::tensor::DType;
 
-use crate::host::{float, matmul, primitive, HostBackend, HostOp, Matrix, OnHost, Threads};
+use crate::host::{
+    float, matmul, primitive, register, tensor, HostBackend, HostOp, Matrix, OnHost, Threads,
+};
 
 /// `[batch, d_input] → [batch, d_output]`: `layer.forward(x)`, computed on
 /// the host.
@@ -53,31 +54,20 @@ impl HostOp<2, 2, 2> for Sizes {
         let device = x.device();
         let dtype = x.dtype();
         let [x, weight, bias] = [float(x), float(weight), float(bias)];
-        let nodes = [x.node.clone(), weight.node.clone(), bias.node.clone()];
-        let (x, weight) = (x.primitive, weight.primitive);
         let values = sizes.forward(
-            &I::values::<2>(&x),
-            &I::values::<2>(&weight),
+            &I::values::<2>(&x.primitive),
+            &I::values::<2>(&weight.primitive),
             &I::values::<1>(&bias.primitive),
         );
         let output = primitive::<I, 2>(values, sizes.output_shape(), dtype, &device);
-        let output =
-            match <HostLinear as Backward<I, 3>>::prepare::<NoCheckpointing>(HostLinear, nodes)
-                .compute_bound()
-                .stateful()
-            {
-                OpsKind::Tracked(prep) => prep.finish(
-                    Arc::new(Saved::<I> {
-                        sizes,
-                        x,
-                        weight,
-                        dtype,
-                    }),
-                    output,
-                ),
-                OpsKind::UnTracked(prep) => prep.finish(output),
-            };
-        Tensor::from_primitive(TensorPrimitive::Float(output))
+        register(HostLinear, [&x, &weight, &bias], output, || {
+            Arc::new(Saved::<I> {
+                sizes,
+                x: x.primitive.clone(),
+                weight: weight.primitive.clone(),
+                dtype,
+            })
+        })
     }
 
     fn untracked<I: HostBackend>(
@@ -95,8 +85,7 @@ impl HostOp<2, 2, 2> for Sizes {
             &I::values::<2>(&weight),
             &I::values::<1>(&bias),
         );
-        let output = primitive::<I, 2>(values, self.output_shape(), dtype, &device);
-        Tensor::from_primitive(TensorPrimitive::Float(output))
+        tensor(values, self.output_shape(), dtype, &device)
     }
 }
 
