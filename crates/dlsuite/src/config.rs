@@ -108,17 +108,6 @@ impl BlockSpec {
             .with_pool(self.pool)
             .with_dropout(self.dropout)
     }
-
-    fn of(block: &ConvBlockConfig) -> Self {
-        Self {
-            channels: block.channels,
-            kernel: block.kernel,
-            padding: block.padding,
-            batch_norm: block.batch_norm,
-            pool: block.pool,
-            dropout: block.dropout,
-        }
-    }
 }
 
 /// Which network, and its shape.
@@ -225,12 +214,6 @@ impl ModelSpec {
             }
         }
         Some(config)
-    }
-
-    /// The CNN's blocks as an experiment file would spell them out.
-    pub fn cnn_blocks(&self) -> Option<Vec<BlockSpec>> {
-        self.cnn_config()
-            .map(|c| c.blocks.iter().map(BlockSpec::of).collect())
     }
 }
 
