@@ -13,6 +13,10 @@ pub enum DataError {
     },
     #[error("{path}: file not found")]
     Missing { path: PathBuf },
+    #[error("{path}: is a folder, where the file {} should be", .path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()))]
+    FolderNotFile { path: PathBuf },
+    #[error("{path}: is a file, where a folder holding the four IDX files should be")]
+    FileNotFolder { path: PathBuf },
     #[error("{path}: not a valid gzip stream: {source}")]
     Gzip {
         path: PathBuf,

@@ -245,14 +245,16 @@ impl Digits {
 
 /// Finds `stem.gz` or `stem` in `dir`.
 fn find_file(dir: &Path, stem: &str) -> Result<PathBuf> {
-    let gz = dir.join(format!("{stem}.gz"));
-    if gz.is_file() {
-        return Ok(gz);
+    let candidates = [dir.join(format!("{stem}.gz")), dir.join(stem)];
+    if let Some(file) = candidates.iter().find(|p| p.is_file()) {
+        return Ok(file.clone());
     }
-    let raw = dir.join(stem);
-    if raw.is_file() {
-        return Ok(raw);
+    if let Some(folder) = candidates.iter().find(|p| p.is_dir()) {
+        return Err(DataError::FolderNotFile {
+            path: folder.clone(),
+        });
     }
+    let [gz, _] = candidates;
     Err(DataError::Missing { path: gz })
 }
 
@@ -295,6 +297,9 @@ impl Locator {
     /// Returns a folder holding all four files, downloading them if needed.
     pub fn locate(&self) -> Result<PathBuf> {
         if let Some(dir) = &self.explicit {
+            if dir.is_file() {
+                return Err(DataError::FileNotFolder { path: dir.clone() });
+            }
             if !dir.is_dir() {
                 return Err(DataError::Missing { path: dir.clone() });
             }

@@ -226,3 +226,37 @@ fn explicit_dir_is_used_without_checksums() {
     assert_eq!((train.len(), test.len()), (600, 200));
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn a_folder_where_a_file_should_be_says_so() {
+    let dir = raw_copy();
+    let labels = dir.path().join("t10k-labels-idx1-ubyte");
+    std::fs::remove_file(&labels).unwrap();
+    std::fs::create_dir(&labels).unwrap();
+    let msg = Locator::new(Kind::Mnist, Some(dir.path().into()))
+        .locate()
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        msg,
+        format!(
+            "{}: is a folder, where the file t10k-labels-idx1-ubyte should be",
+            labels.display()
+        )
+    );
+}
+
+#[test]
+fn a_file_given_as_the_data_folder_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mnist.zip");
+    std::fs::write(&file, b"PK").unwrap();
+    let msg = Locator::new(Kind::Mnist, Some(file.clone()))
+        .locate()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.starts_with(&format!("{}: is a file, where a folder", file.display())),
+        "{msg}"
+    );
+}

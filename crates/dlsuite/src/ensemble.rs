@@ -21,6 +21,10 @@ use crate::evaluate::EVAL_BATCH;
 use crate::experiment::{load_experiment, Experiment};
 use crate::net::Net;
 use crate::run_dir::{load_run, read_run_config, read_summary, RunSummary};
+use crate::run_folder::{
+    inspect, open_run, record_pictures, Holds, RunFolderError, RunKind, RunRequest, WriteMode,
+    MARKER_FILE,
+};
 use crate::training::TrainJob;
 
 /// Classes of MNIST and Fashion-MNIST.
@@ -162,6 +166,9 @@ pub struct EnsembleJob {
     pub run_dir: PathBuf,
     /// Where plain members' runs live (`artifacts/<experiment>`).
     pub artifacts: PathBuf,
+    /// What may be done with an ensemble folder that holds a vote already
+    /// (members are reused or resumed either way).
+    pub mode: WriteMode,
 }
 
 impl OnBackend for EnsembleJob {
@@ -172,8 +179,15 @@ impl OnBackend for EnsembleJob {
         let e = &self.experiment;
         e.validate()?;
         let members = e.resolve(&self.run_dir, &self.artifacts)?;
-        std::fs::create_dir_all(&self.run_dir)
-            .with_context(|| format!("{}: cannot create", self.run_dir.display()))?;
+        let request = RunRequest {
+            experiment: e.name.clone(),
+            kind: RunKind::Ensemble,
+            backend: self.backend.name().into(),
+            optimizer_state: None,
+            settings: serde_json::to_value(e)?,
+        };
+        let mut open = open_run(&self.run_dir, &request, self.mode)?;
+        write_json(&self.run_dir.join(MARKER_FILE), &open.marker)?;
         let mut trained_now = Vec::new();
         for (i, m) in members.iter().enumerate() {
             let label = format!(
@@ -192,16 +206,41 @@ impl OnBackend for EnsembleJob {
                 trained_now.push(false);
                 continue;
             }
+            // The ensemble says what its members are: a finished run trained
+            // otherwise (its experiment file changed, say) is replaced, and an
+            // unfinished one continues if it is the same run.
+            let mode = match inspect(&m.run_dir)? {
+                Holds::Run(run) if run.finished => {
+                    println!(
+                        "{label}: replacing {} in {}, trained otherwise",
+                        run.describe(&m.run_dir),
+                        m.run_dir.display()
+                    );
+                    WriteMode::Overwrite
+                }
+                _ => WriteMode::Resume,
+            };
             println!("{label}: training into {}", m.run_dir.display());
-            TrainJob {
+            let job = |mode| TrainJob {
                 config: m.config.clone(),
                 backend: self.backend,
                 data_dir: self.data_dir.clone(),
                 run_dir: m.run_dir.clone(),
                 dashboard: false,
-                resume: false,
+                mode,
+            };
+            match job(mode).run::<B>(device.clone()) {
+                Err(err)
+                    if matches!(
+                        err.downcast_ref::<RunFolderError>(),
+                        Some(RunFolderError::Mismatch { .. })
+                    ) =>
+                {
+                    println!("{label}: {err}; training it afresh");
+                    job(WriteMode::Overwrite).run::<B>(device.clone())
+                }
+                result => result,
             }
-            .run::<B>(device.clone())
             .with_context(|| label.clone())?;
             trained_now.push(true);
         }
@@ -263,6 +302,8 @@ impl OnBackend for EnsembleJob {
             &vote.predictions,
         ) {
             eprintln!("warning: {}: not drawn: {err}", picture.display());
+        } else {
+            record_pictures(&self.run_dir, &mut open.marker, &[picture])?;
         }
         println!(
             "{}: {} members vote: test accuracy {:.2}% (loss {:.4}); best member alone {:.2}%; artifacts in {}",

@@ -122,14 +122,20 @@ pub fn list_experiments(dir: &Path) -> Vec<String> {
     names
 }
 
-/// Loads one experiment by name or path; an unknown name lists the known ones.
+/// Loads one experiment by name or path; an unknown name suggests the
+/// closest known ones, then lists them all.
 pub fn load_experiment(experiment: &str) -> anyhow::Result<Experiment> {
     let path = experiment_path(experiment);
     if !path.is_file() {
         let known = list_experiments(Path::new(EXPERIMENTS_DIR));
+        let close = closest(experiment, &known);
         anyhow::bail!(
-            "experiment {experiment:?}: no file {}; known experiments: {}",
+            "experiment {experiment:?}: no file {}; {}known experiments: {}",
             path.display(),
+            match close.as_slice() {
+                [] => String::new(),
+                names => format!("did you mean {}? ", names.join(" or ")),
+            },
             if known.is_empty() {
                 "none (run from the repository root)".into()
             } else {
@@ -138,6 +144,19 @@ pub fn load_experiment(experiment: &str) -> anyhow::Result<Experiment> {
         );
     }
     Ok(Experiment::from_toml(&path)?)
+}
+
+/// Up to three of `known` that look like a misspelling of `name`, closest
+/// first.
+fn closest(name: &str, known: &[String]) -> Vec<String> {
+    let name = name.trim_end_matches(".toml");
+    let mut scored: Vec<(usize, &String)> = known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(name, k), k))
+        .filter(|(d, k)| *d <= (k.len() / 4).max(2))
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, k)| k.clone()).collect()
 }
 
 /// What `reproduce WHICH` runs: `all`, a group, or one experiment, in
@@ -261,6 +280,16 @@ mod tests {
         let empty = tempfile::tempdir().unwrap();
         let err = select("all", empty.path()).unwrap_err().to_string();
         assert!(err.contains("no experiment files"), "{err}");
+    }
+
+    #[test]
+    fn a_misspelt_name_suggests_the_closest_ones() {
+        let known: Vec<String> = ["mnist-cnn", "mnist-cnn-deep", "mnist-mlp", "xor"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(closest("mnist-cnnn", &known), ["mnist-cnn"]);
+        assert_eq!(closest("mnsit-mlp", &known), ["mnist-mlp"]);
+        assert!(closest("cifar10-resnet", &known).is_empty());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::artifacts::{git_revision, write_json};
 use crate::backend::{BackendChoice, OnBackend};
 use crate::experiment::LessonExperiment;
 use crate::pictures::report_pictures;
+use crate::run_folder::{open_run, record_pictures, RunKind, RunRequest, WriteMode, MARKER_FILE};
 
 /// What a finished lesson reports, saved as `lesson.json` (with its full
 /// record beside these fields).
@@ -36,6 +37,8 @@ pub struct LessonJob {
     pub experiment: LessonExperiment,
     pub backend: BackendChoice,
     pub run_dir: PathBuf,
+    /// Lessons have no checkpoints: `Resume` is not one of the choices.
+    pub mode: WriteMode,
 }
 
 impl OnBackend for LessonJob {
@@ -44,6 +47,15 @@ impl OnBackend for LessonJob {
     fn run<B: TunedAutodiff>(self, device: B::Device) -> anyhow::Result<LessonSummary> {
         let started = Instant::now();
         let e = &self.experiment;
+        let request = RunRequest {
+            experiment: e.name.clone(),
+            kind: RunKind::Lesson,
+            backend: self.backend.name().into(),
+            optimizer_state: None,
+            settings: serde_json::to_value(e)?,
+        };
+        let mut open = open_run(&self.run_dir, &request, self.mode)?;
+        write_json(&self.run_dir.join(MARKER_FILE), &open.marker)?;
         let outcome = dlsuite_lessons::run::<B>(&e.lesson, &device, Some(&self.run_dir))?;
         let summary = LessonSummary {
             name: e.name.clone(),
@@ -73,6 +85,7 @@ impl OnBackend for LessonJob {
             },
             summary.wall_seconds
         );
+        record_pictures(&self.run_dir, &mut open.marker, &outcome.pictures)?;
         report_pictures(Ok(outcome.pictures));
         Ok(summary)
     }

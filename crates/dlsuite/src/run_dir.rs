@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use burn::module::Module;
 use burn::prelude::*;
-use dlsuite_train::{read_history, remove_leftover_temporaries, EpochMetrics, Recorder};
+use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder as _};
+use dlsuite_train::{read_history, EpochMetrics, Recorder};
 use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
-use crate::net::{build_net, Net};
+use crate::memory::{check_fits, Use};
+use crate::net::{build_net, describe, Net};
 
 /// Where run folders go by default, relative to the repository root.
 pub const ARTIFACTS_DIR: &str = "artifacts";
@@ -58,24 +60,6 @@ pub fn mean_seconds(epochs: &[EpochMetrics]) -> f64 {
         return 0.0;
     }
     epochs.iter().map(|e| e.seconds).sum::<f64>() / epochs.len() as f64
-}
-
-/// A fresh run clears what an earlier run of the same name left; a resumed
-/// one keeps it. Either way, temporary files of writes a kill cut short go.
-pub fn prepare_run_dir(dir: &Path, resume: bool) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    for folder in [dir.to_path_buf(), dir.join("checkpoint")] {
-        remove_leftover_temporaries(&folder);
-    }
-    if !resume {
-        for stale in ["checkpoint", "train", "valid"] {
-            let _ = std::fs::remove_dir_all(dir.join(stale));
-        }
-        for stale in ["metrics.jsonl", "summary.json", "model.mpk"] {
-            let _ = std::fs::remove_file(dir.join(stale));
-        }
-    }
-    Ok(())
 }
 
 /// The last epoch whose model, optimizer and scheduler checkpoints are all
@@ -157,8 +141,124 @@ pub fn load_run<B: Backend>(
             model_path.display()
         );
     }
-    let net = build_net::<B>(&config.model, device)
+    check_fits(&config.model, Use::Inference)
+        .with_context(|| format!("{}", run_dir.join("config.json").display()))?;
+    let net = build_net::<B>(&config.model, device);
+    check_model_file(&model_path, &net, &config)?;
+    let net = net
         .load_file(&model_path, &Recorder::new(), device)
         .map_err(|e| anyhow::anyhow!("{}: cannot load: {e}", model_path.display()))?;
     Ok((config, net))
+}
+
+/// Refuses a model file that is cut short, is not a model, or holds other
+/// tensors than the net `config` describes: Burn would panic on loading
+/// it, or load it and fail at the first image.
+pub fn check_model_file<B: Backend>(
+    path: &Path,
+    net: &Net<B>,
+    config: &RunConfig,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut rest = bytes.as_slice();
+    let found = match rmpv::decode::read_value(&mut rest) {
+        Ok(value) => value,
+        Err(
+            rmpv::decode::Error::InvalidMarkerRead(e) | rmpv::decode::Error::InvalidDataRead(e),
+        ) if e.kind() == std::io::ErrorKind::UnexpectedEof => anyhow::bail!(
+            "{}: incomplete: the file ends after {} bytes, in the middle of the model (was it cut short while being copied?)",
+            path.display(),
+            bytes.len()
+        ),
+        Err(e) => anyhow::bail!("{}: not a model file: {e}", path.display()),
+    };
+    if !rest.is_empty() {
+        anyhow::bail!(
+            "{}: not a model file: {} bytes of something else follow the model",
+            path.display(),
+            rest.len()
+        );
+    }
+    let expected = NamedMpkBytesRecorder::<FullPrecisionSettings>::default()
+        .record(net.clone().into_record(), ())
+        .map_err(|e| anyhow::anyhow!("encoding the model for comparison: {e}"))?;
+    let expected = rmpv::decode::read_value(&mut expected.as_slice())
+        .context("decoding the model for comparison")?;
+    let (want, have) = (tensor_shapes(&expected), tensor_shapes(&found));
+    if want == have {
+        return Ok(());
+    }
+    let first = want
+        .iter()
+        .zip(&have)
+        .find(|(w, h)| w != h)
+        .map(|((wp, ws), (hp, hs))| {
+            if wp == hp {
+                format!("{wp} is {ws:?} in the config's net, {hs:?} in the file")
+            } else {
+                format!("the config's net has {wp} {ws:?} where the file has {hp} {hs:?}")
+            }
+        })
+        .unwrap_or_else(|| {
+            format!(
+                "the config's net has {} tensors, the file {}",
+                want.len(),
+                have.len()
+            )
+        });
+    anyhow::bail!(
+        "{}: does not match config.json beside it, which describes {}: {first}. Was one of the two files replaced?",
+        path.display(),
+        describe(&config.model)
+    )
+}
+
+/// Each tensor in a Burn record, as (path, shape), in order: a tensor is a
+/// map with `bytes` and `shape`.
+fn tensor_shapes(record: &rmpv::Value) -> Vec<(String, Vec<u64>)> {
+    fn walk(value: &rmpv::Value, path: &mut Vec<String>, out: &mut Vec<(String, Vec<u64>)>) {
+        match value {
+            rmpv::Value::Map(entries) => {
+                let field = |name: &str| {
+                    entries
+                        .iter()
+                        .find(|(k, _)| k.as_str() == Some(name))
+                        .map(|(_, v)| v)
+                };
+                if let (Some(rmpv::Value::Array(shape)), Some(_)) = (field("shape"), field("bytes"))
+                {
+                    let shown: Vec<&str> = path
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|p| !matches!(*p, "item" | "param"))
+                        .collect();
+                    out.push((
+                        shown.join("."),
+                        shape.iter().filter_map(rmpv::Value::as_u64).collect(),
+                    ));
+                    return;
+                }
+                for (k, v) in entries {
+                    if path.is_empty() && k.as_str() != Some("item") {
+                        // The record's metadata: Burn's version, precision.
+                        continue;
+                    }
+                    path.push(k.as_str().map_or_else(|| k.to_string(), String::from));
+                    walk(v, path, out);
+                    path.pop();
+                }
+            }
+            rmpv::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    path.push(i.to_string());
+                    walk(v, path, out);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(record, &mut Vec::new(), &mut out);
+    out
 }

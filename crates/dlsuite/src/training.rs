@@ -12,15 +12,19 @@ use burn::module::Module;
 use dlsuite_data::augment::RandomShift;
 use dlsuite_data::{DigitSet, ImageBatcher, Locator};
 use dlsuite_speed::TunedAutodiff;
-use dlsuite_train::{fit, FitConfig, Recorder};
+use dlsuite_train::{fit, remove_leftover_temporaries, FitConfig, Recorder};
 
 use crate::artifacts::{git_revision, write_json};
 use crate::backend::{BackendChoice, OnBackend};
 use crate::config::RunConfig;
 use crate::evaluate::{evaluate, EVAL_BATCH};
+use crate::memory::{check_fits, Use};
 use crate::net::{build_net, describe, Net};
 use crate::pictures::{draw_run_pictures, report_pictures};
-use crate::run_dir::{last_checkpoint, mean_seconds, prepare_run_dir, read_metrics, RunSummary};
+use crate::run_dir::{mean_seconds, read_metrics, read_summary, RunSummary};
+use crate::run_folder::{
+    open_run, record_pictures, RunKind, RunRequest, Start, WriteMode, MARKER_FILE,
+};
 
 /// A training request, ready to be dispatched to a backend.
 pub struct TrainJob {
@@ -29,7 +33,8 @@ pub struct TrainJob {
     pub data_dir: Option<PathBuf>,
     pub run_dir: PathBuf,
     pub dashboard: bool,
-    pub resume: bool,
+    /// What may be done with a run folder that already holds something.
+    pub mode: WriteMode,
 }
 
 impl OnBackend for TrainJob {
@@ -40,6 +45,31 @@ impl OnBackend for TrainJob {
         let config = &self.config;
         let kind = config.dataset.kind();
         let t = &config.train;
+        check_fits(&config.model, Use::Training)
+            .with_context(|| format!("experiment {}", config.name))?;
+        let optimizer = B::optimizer::<Net<B>>(&config.optimizer());
+        let request = RunRequest {
+            experiment: config.name.clone(),
+            kind: RunKind::Training,
+            backend: self.backend.name().into(),
+            optimizer_state: Some(optimizer.state_kind().into()),
+            settings: serde_json::to_value(config)?,
+        };
+        // Before the data is read, so that a refusal comes at once; the lock
+        // is held until this job returns.
+        let mut open = open_run(&self.run_dir, &request, self.mode)?;
+        let resume_from = match &open.start {
+            Start::NothingToDo { what } => {
+                println!(
+                    "{}: holds {what}; nothing left to do (--epochs above the run's trains it further)",
+                    self.run_dir.display()
+                );
+                return read_summary(&self.run_dir);
+            }
+            Start::Resume { after_epoch } => *after_epoch,
+            Start::Fresh => None,
+        };
+        let resumed = matches!(open.start, Start::Resume { .. });
 
         let load_started = Instant::now();
         let (train_digits, test_digits) = Locator::new(kind, self.data_dir.clone()).load()?;
@@ -65,15 +95,16 @@ impl OnBackend for TrainJob {
             self.backend.name()
         );
 
-        prepare_run_dir(&self.run_dir, self.resume)?;
+        // Temporary files of writes a kill cut short.
+        for folder in [self.run_dir.clone(), self.run_dir.join("checkpoint")] {
+            remove_leftover_temporaries(&folder);
+        }
+        write_json(&self.run_dir.join(MARKER_FILE), &open.marker)?;
         write_json(&self.run_dir.join("config.json"), config)?;
-        let resume_from = if self.resume {
-            last_checkpoint(&self.run_dir)
-        } else {
-            None
-        };
-        if let Some(epoch) = resume_from {
-            println!("resuming after epoch {epoch}");
+        match resume_from {
+            Some(epoch) => println!("resuming after epoch {epoch}"),
+            None if resumed => println!("no epoch had finished: starting from the beginning"),
+            None => {}
         }
 
         B::seed(&device, t.seed);
@@ -105,7 +136,6 @@ impl OnBackend for TrainJob {
             // while the test accuracy of the same model was right).
             .set_device(device.clone())
             .build(valid_set);
-        let optimizer = B::optimizer::<Net<B>>(&config.optimizer());
         let fit_config = FitConfig {
             epochs: t.epochs,
             schedule: config.schedule(t.epochs * steps_per_epoch),
@@ -126,12 +156,14 @@ impl OnBackend for TrainJob {
         model
             .clone()
             .save_file(self.run_dir.join("model"), &Recorder::new())
-            .context("saving the trained model")?;
+            .with_context(|| {
+                format!("{}: cannot save the trained model", self.run_dir.display())
+            })?;
 
         let test = evaluate(&model, &test_digits, kind, &device);
         // A resumed run's history starts before this process: take it whole
         // from metrics.jsonl.
-        let epochs = if self.resume {
+        let epochs = if resumed {
             read_metrics(&self.run_dir).unwrap_or(result.epochs)
         } else {
             result.epochs
@@ -151,7 +183,7 @@ impl OnBackend for TrainJob {
             git_revision: git_revision(),
         };
         write_json(&self.run_dir.join("summary.json"), &summary)?;
-        report_pictures(draw_run_pictures(
+        let pictures = draw_run_pictures(
             &self.run_dir,
             &config.name,
             kind,
@@ -159,7 +191,11 @@ impl OnBackend for TrainJob {
             &test_digits,
             &test.predictions,
             &epochs,
-        ));
+        );
+        if let Ok(drawn) = &pictures {
+            record_pictures(&self.run_dir, &mut open.marker, drawn)?;
+        }
+        report_pictures(pictures);
         println!(
             "test accuracy {:.2}% (loss {:.4}) after {} epochs, {:.1} s/epoch, {} parameters; artifacts in {}",
             summary.test_accuracy,

@@ -16,6 +16,7 @@ use dlsuite::evaluate::evaluate;
 use dlsuite::experiment::Experiment;
 use dlsuite::net::{build_net, Net};
 use dlsuite::run_dir::RunSummary;
+use dlsuite::run_folder::WriteMode;
 use dlsuite::training::TrainJob;
 use dlsuite_data::{DigitSet, Digits, ImageBatcher, Kind, Split};
 use dlsuite_speed::TunedAutodiff;
@@ -28,7 +29,7 @@ fn fixture_dir() -> PathBuf {
 }
 
 /// Trains `config` on the MNIST fixture on ndarray into `run_dir`.
-fn train(config: RunConfig, run_dir: &Path, resume: bool) -> anyhow::Result<RunSummary> {
+fn train(config: RunConfig, run_dir: &Path, mode: WriteMode) -> anyhow::Result<RunSummary> {
     dispatch(
         BackendChoice::Ndarray,
         TrainJob {
@@ -37,7 +38,7 @@ fn train(config: RunConfig, run_dir: &Path, resume: bool) -> anyhow::Result<RunS
             data_dir: Some(fixture_dir()),
             run_dir: run_dir.to_path_buf(),
             dashboard: false,
-            resume,
+            mode,
         },
     )?
 }
@@ -134,7 +135,7 @@ fn train_writes_artifacts_and_eval_reproduces_the_accuracy() {
     let run_dir = tempfile::tempdir().unwrap();
     let mut config = config("kind = \"cnn\"\npreset = \"lenet\"", 2);
     config.train.limit = Some(300);
-    let summary = train(config, run_dir.path(), false).unwrap();
+    let summary = train(config, run_dir.path(), WriteMode::Fresh).unwrap();
     for file in [
         "config.json",
         "model.mpk",
@@ -188,7 +189,8 @@ fn train_writes_artifacts_and_eval_reproduces_the_accuracy() {
         },
     )
     .unwrap()
-    .unwrap();
+    .unwrap()
+    .predictions;
     assert_eq!(predictions[0].top.len(), 3);
     let total: f32 = predictions[0].top.iter().map(|t| t.1).sum();
     assert!(total > 0.0 && total <= 1.0001);
@@ -201,7 +203,7 @@ fn softmax_run_draws_its_weight_images() {
     let run_dir = tempfile::tempdir().unwrap();
     let mut config = config("kind = \"softmax\"", 1);
     config.train.limit = Some(200);
-    train(config, run_dir.path(), false).unwrap();
+    train(config, run_dir.path(), WriteMode::Fresh).unwrap();
     let weights = image::open(run_dir.path().join("weights.png"))
         .unwrap()
         .to_rgb8();
@@ -221,7 +223,7 @@ fn softmax_run_draws_its_weight_images() {
 }
 
 #[test]
-fn predict_refuses_a_file_that_is_not_an_image() {
+fn predict_reports_a_bad_file_and_goes_on_and_keeps_each_inputs_card() {
     let run_dir = tempfile::tempdir().unwrap();
     let config = config("kind = \"softmax\"", 1);
     std::fs::write(
@@ -235,21 +237,59 @@ fn predict_refuses_a_file_that_is_not_an_image() {
         .unwrap();
     let text = run_dir.path().join("note.png");
     std::fs::write(&text, "not a picture").unwrap();
-    let err = dispatch(
+    // Two pictures of one name in two folders, one of them blank.
+    let test = Digits::load_dir(&fixture_dir(), Split::Test).unwrap();
+    let (a, b) = (run_dir.path().join("a"), run_dir.path().join("b"));
+    for (dir, blank) in [(&a, false), (&b, true)] {
+        std::fs::create_dir(dir).unwrap();
+        image::GrayImage::from_fn(28, 28, |x, y| {
+            image::Luma([if blank {
+                0
+            } else {
+                test.image(0)[(y * 28 + x) as usize]
+            }])
+        })
+        .save(dir.join("1.png"))
+        .unwrap();
+    }
+    let show = run_dir.path().join("seen");
+    let outcome = dispatch(
         BackendChoice::Ndarray,
         PredictJob {
             run_dir: run_dir.path().to_path_buf(),
-            images: vec![text.clone()],
-            show: None,
+            images: vec![a.join("1.png"), text.clone(), b.join("1.png")],
+            show: Some(show.clone()),
         },
     )
     .unwrap()
-    .unwrap_err()
-    .to_string();
+    .unwrap();
+    assert_eq!(outcome.failed.len(), 1);
+    let (path, err) = &outcome.failed[0];
+    assert_eq!(path, &text);
     assert!(
         err.starts_with(&text.display().to_string()) && err.contains("not an image"),
         "{err}"
     );
+    assert_eq!(
+        outcome
+            .predictions
+            .iter()
+            .map(|p| &p.path)
+            .collect::<Vec<_>>(),
+        [&a.join("1.png"), &b.join("1.png")],
+        "the file after the bad one is classified too"
+    );
+    assert_eq!(
+        outcome.blank,
+        [b.join("1.png")],
+        "only the blank one is flagged"
+    );
+    let mut cards: Vec<String> = std::fs::read_dir(&show)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    cards.sort();
+    assert_eq!(cards, ["1-2-seen.png", "1-seen.png"]);
 }
 
 #[test]
@@ -261,7 +301,7 @@ fn a_diverging_run_stops_naming_epoch_and_step() {
     config.train.optimizer = OptimizerChoice::Sgd;
     config.train.lr = 1e30;
     config.train.limit = Some(200);
-    let err = train(config, run_dir.path(), false).unwrap_err();
+    let err = train(config, run_dir.path(), WriteMode::Fresh).unwrap_err();
     let msg = format!("{err:#}");
     assert!(
         msg.contains("NaN or infinite at epoch 1, step ") && msg.contains("smaller learning rate"),
@@ -303,12 +343,12 @@ fn resume_skips_a_checkpoint_cut_short() {
 #[test]
 fn a_resumed_run_keeps_its_history_and_numbers_epochs_on() {
     let run_dir = tempfile::tempdir().unwrap();
-    let job = |epochs: usize, resume: bool| {
+    let job = |epochs: usize, mode: WriteMode| {
         let mut config = config("kind = \"softmax\"", epochs);
         config.train.limit = Some(200);
-        train(config, run_dir.path(), resume).unwrap()
+        train(config, run_dir.path(), mode).unwrap()
     };
-    job(2, false);
+    job(2, WriteMode::Fresh);
     assert_eq!(dlsuite::run_dir::last_checkpoint(run_dir.path()), Some(2));
     // Temporary files of writes that a kill cut short go when the run resumes.
     let leftovers = [
@@ -318,7 +358,7 @@ fn a_resumed_run_keeps_its_history_and_numbers_epochs_on() {
     for file in &leftovers {
         std::fs::write(file, b"half").unwrap();
     }
-    let summary = job(4, true);
+    let summary = job(4, WriteMode::Resume);
     for file in &leftovers {
         assert!(!file.exists(), "{} left", file.display());
     }
@@ -343,17 +383,21 @@ fn a_resumed_run_keeps_its_history_and_numbers_epochs_on() {
 fn a_resumed_run_ends_where_the_uninterrupted_run_ends() {
     let whole = tempfile::tempdir().unwrap();
     let cut = tempfile::tempdir().unwrap();
-    let job = |dir: &Path, resume: bool| {
+    let job = |dir: &Path, mode: WriteMode| {
         let mut config = config("kind = \"mlp\"\nhidden = [16]", 2);
         config.train.limit = Some(200);
         config.train.schedule = dlsuite::config::ScheduleName::Cosine;
-        train(config, dir, resume).unwrap()
+        train(config, dir, mode).unwrap()
     };
-    let uninterrupted = job(whole.path(), false);
+    let uninterrupted = job(whole.path(), WriteMode::Fresh);
 
-    // What a kill during epoch 2 leaves behind: epoch 1's checkpoint and log line.
+    // What a kill during epoch 2 leaves behind: the run's marker and config,
+    // epoch 1's checkpoint and log line.
     let checkpoints = cut.path().join("checkpoint");
     std::fs::create_dir_all(&checkpoints).unwrap();
+    for name in ["run.json", "config.json"] {
+        std::fs::copy(whole.path().join(name), cut.path().join(name)).unwrap();
+    }
     for part in ["model", "optim", "scheduler"] {
         let name = format!("{part}-1.mpk");
         std::fs::copy(
@@ -366,7 +410,7 @@ fn a_resumed_run_ends_where_the_uninterrupted_run_ends() {
     let first_line = log.lines().next().unwrap();
     std::fs::write(cut.path().join("metrics.jsonl"), format!("{first_line}\n")).unwrap();
 
-    let resumed = job(cut.path(), true);
+    let resumed = job(cut.path(), WriteMode::Resume);
     let history = |dir: &Path| dlsuite::run_dir::read_metrics(dir).unwrap();
     let (a, b) = (history(whole.path()), history(cut.path()));
     assert_eq!(a.len(), 2);
@@ -410,6 +454,7 @@ fn an_ensemble_trains_its_missing_members_votes_and_then_reuses_them() {
                 data_dir: Some(fixture_dir()),
                 run_dir: artifacts.join("vote"),
                 artifacts: artifacts.clone(),
+                mode: WriteMode::Overwrite,
             },
         )
         .unwrap()
@@ -485,4 +530,288 @@ fn an_ensemble_trains_its_missing_members_votes_and_then_reuses_them() {
         [true, true, false]
     );
     assert_eq!(third.epochs, 5);
+}
+
+/// Every file under `dir` with its bytes (and mode), to show a refusal
+/// changed nothing.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn small_softmax() -> RunConfig {
+    let mut config = config("kind = \"softmax\"", 1);
+    config.train.limit = Some(200);
+    config
+}
+
+#[test]
+fn a_fresh_run_into_a_folder_of_other_files_refuses_and_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("train/cats")).unwrap();
+    std::fs::write(dir.path().join("train/cats/1.jpg"), b"x").unwrap();
+    let before = snapshot(dir.path());
+    for mode in [WriteMode::Fresh, WriteMode::Overwrite] {
+        let err = train(small_softmax(), dir.path(), mode)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not a dlsuite run folder") && err.contains("train/"),
+            "{err}"
+        );
+    }
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn a_finished_run_is_refused_kept_on_resume_and_replaced_only_on_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    train(small_softmax(), dir.path(), WriteMode::Fresh).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"mine").unwrap();
+    let before = snapshot(dir.path());
+    let err = train(small_softmax(), dir.path(), WriteMode::Fresh)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("a finished run of t (1 epoch")
+            && err.contains("--resume")
+            && err.contains("--overwrite"),
+        "{err}"
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    // Resuming with nothing left to do changes no file.
+    train(small_softmax(), dir.path(), WriteMode::Resume).unwrap();
+    assert_eq!(snapshot(dir.path()), before);
+    // Overwriting retrains, and the user's file stays.
+    train(small_softmax(), dir.path(), WriteMode::Overwrite).unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("notes.txt")).unwrap(),
+        b"mine"
+    );
+    assert_ne!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn a_resume_with_other_settings_or_another_experiment_refuses_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = small_softmax();
+    first.train.epochs = 2;
+    train(first.clone(), dir.path(), WriteMode::Fresh).unwrap();
+    let before = snapshot(dir.path());
+
+    let mut other_lr = first.clone();
+    other_lr.train.lr = 0.5;
+    other_lr.train.epochs = 3;
+    let err = format!(
+        "{:#}",
+        train(other_lr, dir.path(), WriteMode::Resume).unwrap_err()
+    );
+    assert!(
+        err.contains("train.lr: 0.002 in the run, 0.5 now") && !err.contains("train.epochs"),
+        "{err}"
+    );
+    let mut mlp = config("kind = \"mlp\"\nhidden = [8]", 3);
+    mlp.name = "other".into();
+    let err = format!(
+        "{:#}",
+        train(mlp, dir.path(), WriteMode::Resume).unwrap_err()
+    );
+    assert!(
+        err.contains("name: \"t\" in the run, \"other\" now") && err.contains("model.kind"),
+        "{err}"
+    );
+    assert_eq!(snapshot(dir.path()), before);
+
+    // More epochs may be asked; the change is recorded with its epoch.
+    let mut longer = first.clone();
+    longer.train.epochs = 3;
+    let summary = train(longer, dir.path(), WriteMode::Resume).unwrap();
+    assert_eq!(summary.epochs, 3);
+    let marker: dlsuite::run_folder::RunMarker =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("run.json")).unwrap())
+            .unwrap();
+    assert_eq!(marker.changes.len(), 1, "{:?}", marker.changes);
+    let change = &marker.changes[0];
+    assert_eq!(
+        (
+            change.field.as_str(),
+            change.after_epoch,
+            &change.from,
+            &change.to
+        ),
+        (
+            "train.epochs",
+            2,
+            &serde_json::json!(2),
+            &serde_json::json!(3)
+        )
+    );
+}
+
+#[test]
+fn a_second_writer_is_refused_while_the_first_holds_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = dlsuite::run_lock::RunLock::acquire(dir.path()).unwrap();
+    let err = train(small_softmax(), dir.path(), WriteMode::Fresh)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("another dlsuite is writing this run folder")
+            && err.contains(&format!("process {}", std::process::id())),
+        "{err}"
+    );
+    assert!(!dir.path().join("config.json").exists());
+}
+
+#[test]
+fn a_checkpoint_or_history_that_cannot_be_written_ends_training_with_an_error() {
+    let digits = Arc::new(Digits::load_dir(&fixture_dir(), Split::Train).unwrap());
+    let subset = DigitSet::new(digits).take(100);
+    let batcher = ImageBatcher::grid(Kind::Mnist.normalization());
+    let spec = config("kind = \"softmax\"", 1).model;
+    let device = Default::default();
+    // What cannot be written: a file where the checkpoint folder goes, a
+    // folder where the history goes.
+    for (blocked, expected) in [
+        // Whichever of the model, optimizer and scheduler files comes first.
+        ("checkpoint", "-1.mpk: cannot write"),
+        ("metrics.jsonl", "metrics.jsonl: cannot write"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        if blocked == "checkpoint" {
+            std::fs::write(dir.path().join(blocked), b"in the way").unwrap();
+        } else {
+            std::fs::create_dir_all(dir.path().join(blocked).join("x")).unwrap();
+        }
+        let train_loader = DataLoaderBuilder::new(batcher.clone())
+            .batch_size(50)
+            .build(subset.clone());
+        let valid_loader = DataLoaderBuilder::new(batcher.clone())
+            .batch_size(100)
+            .build(subset.clone());
+        let fit_config = FitConfig {
+            epochs: 3,
+            schedule: LrSchedule::Constant { lr: 0.01 },
+            patience: None,
+            dashboard: false,
+            resume_from: None,
+        };
+        let net: Net<B> = build_net(&spec, &device);
+        let optimizer = B::optimizer(&OptimizerConfig::new(OptimizerChoice::Adam));
+        let err = match fit(
+            net,
+            optimizer,
+            &fit_config,
+            train_loader,
+            valid_loader,
+            dir.path(),
+        ) {
+            Ok(_) => panic!("{blocked}: training reported success"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            err.contains(blocked)
+                && err.contains(expected)
+                && err.contains("training stopped after"),
+            "{blocked}: {err}"
+        );
+    }
+}
+
+#[test]
+fn eval_of_a_model_file_that_does_not_fit_its_config_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    train(small_softmax(), dir.path(), WriteMode::Fresh).unwrap();
+    let eval = || {
+        dispatch(
+            BackendChoice::Ndarray,
+            EvalJob {
+                run_dir: dir.path().to_path_buf(),
+                data_dir: Some(fixture_dir()),
+            },
+        )
+        .unwrap()
+        .map(|_| ())
+        .map_err(|e| format!("{e:#}"))
+    };
+    assert_eq!(eval(), Ok(()));
+    let model = std::fs::read(dir.path().join("model.mpk")).unwrap();
+
+    // Cut short, as by an interrupted copy.
+    std::fs::write(dir.path().join("model.mpk"), &model[..model.len() / 2]).unwrap();
+    let err = eval().unwrap_err();
+    assert!(err.contains("model.mpk: incomplete"), "{err}");
+
+    // Whole, but the config beside it describes another net.
+    std::fs::write(dir.path().join("model.mpk"), &model).unwrap();
+    let mut mlp = small_softmax();
+    mlp.model = config("kind = \"mlp\"\nhidden = [8]", 1).model;
+    std::fs::write(
+        dir.path().join("config.json"),
+        serde_json::to_string(&mlp).unwrap(),
+    )
+    .unwrap();
+    let err = eval().unwrap_err();
+    assert!(
+        err.contains("model.mpk: does not match config.json") && err.contains("MLP [8]"),
+        "{err}"
+    );
+
+    // The same family with another width.
+    let mut wider = config("kind = \"mlp\"\nhidden = [8]", 1);
+    wider.train.limit = Some(100);
+    let other = tempfile::tempdir().unwrap();
+    train(wider.clone(), other.path(), WriteMode::Fresh).unwrap();
+    wider.model = config("kind = \"mlp\"\nhidden = [9]", 1).model;
+    std::fs::write(
+        other.path().join("config.json"),
+        serde_json::to_string(&wider).unwrap(),
+    )
+    .unwrap();
+    let err = dispatch(
+        BackendChoice::Ndarray,
+        EvalJob {
+            run_dir: other.path().to_path_buf(),
+            data_dir: Some(fixture_dir()),
+        },
+    )
+    .unwrap()
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("is [784, 9] in the config's net, [784, 8] in the file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_model_too_large_for_memory_is_refused_before_anything_is_allocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = config("kind = \"mlp\"\nhidden = [100000000]", 1);
+    let err = format!(
+        "{:#}",
+        train(huge, dir.path(), WriteMode::Fresh).unwrap_err()
+    );
+    assert!(
+        err.contains("too large for this machine")
+            && err.contains("hidden layer 1 (784 → 100000000)"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
 }

@@ -46,6 +46,16 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> TunedOptimizer<M, B> {
             _ => Self::burn(config),
         }
     }
+
+    /// Which implementation's state a checkpoint of this optimizer holds:
+    /// one cannot read the other's, so a run resumes only on a backend
+    /// whose optimizer says the same.
+    pub fn state_kind(&self) -> &'static str {
+        match self {
+            TunedOptimizer::Burn(_) => "burn",
+            TunedOptimizer::HostAdam(_) => "host-adam",
+        }
+    }
 }
 
 impl<M: AutodiffModule<B>, B: AutodiffBackend> Optimizer<M, B> for TunedOptimizer<M, B> {

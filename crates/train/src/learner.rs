@@ -57,6 +57,10 @@ pub enum FitError {
         lr: f64,
         last_good_epoch: Option<usize>,
     },
+    #[error(
+        "{what}; training stopped after {done} epoch(s). What was written before is kept: --resume continues from the last whole checkpoint"
+    )]
+    Stopped { what: String, done: usize },
 }
 
 /// The trained (inference) model and the per-epoch figures.
@@ -98,17 +102,20 @@ where
     .starting_at(config.resume_from.map_or(1, |e| e + 1));
     let epochs = log.handle();
     let diverged = log.divergence();
+    let log_failure = log.write_failure();
+    let recorder = crate::Recorder::new();
     let train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>> = match config.resume_from {
         Some(done) => Arc::new(ContinuedShuffle::new(train, done)),
         None => train,
     };
     let mut training = SupervisedTraining::new(dir, train, valid);
-    let log = log.stop_on_divergence(training.interrupter());
+    let interrupter = training.interrupter();
+    let log = log.stop_on_divergence(interrupter.clone());
     training = training
         .metrics((AccuracyMetric::new(), LossMetric::new()))
         .metric_train_numeric(LearningRateMetric::new())
         .with_metric_logger(log)
-        .with_file_checkpointer(crate::Recorder::new())
+        .with_file_checkpointer(recorder.clone())
         .num_epochs(config.epochs);
     if let Some(n_epochs) = config.patience {
         training = training.early_stopping(MetricEarlyStoppingStrategy::new(
@@ -136,6 +143,22 @@ where
             step: d.step,
             lr: config.schedule.initial(),
             last_good_epoch: (last_good >= 1).then_some(last_good),
+        });
+    }
+    // A failed write, or a stop from the dashboard: the run is not finished.
+    let failed_write = recorder
+        .failure()
+        .or_else(|| log_failure.lock().ok().and_then(|f| f.clone()));
+    if let Some(what) = failed_write.or_else(|| {
+        interrupter.should_stop().then(|| {
+            interrupter
+                .get_message()
+                .unwrap_or_else(|| "stopped".into())
+        })
+    }) {
+        return Err(FitError::Stopped {
+            what,
+            done: epochs.len(),
         });
     }
     Ok(FitResult {

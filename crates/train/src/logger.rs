@@ -41,6 +41,7 @@ pub struct EpochLog {
     total_epochs: usize,
     started: Option<Instant>,
     diverged: Arc<Mutex<Option<Divergence>>>,
+    write_failure: Arc<Mutex<Option<String>>>,
     interrupter: Option<Interrupter>,
     /// The epoch each split is in. burn-train numbers the updates it passes
     /// from 1 even after a resume; its epoch summaries carry the true number.
@@ -59,6 +60,7 @@ impl EpochLog {
             total_epochs,
             started: None,
             diverged: Arc::default(),
+            write_failure: Arc::default(),
             interrupter: None,
             current: HashMap::new(),
             first_epoch: 1,
@@ -83,6 +85,13 @@ impl EpochLog {
     /// Set once the loss diverges.
     pub fn divergence(&self) -> Arc<Mutex<Option<Divergence>>> {
         self.diverged.clone()
+    }
+
+    /// Set when the history file cannot be written; training stops then
+    /// (through the interrupter), since a run whose history is lost cannot
+    /// be resumed or reported.
+    pub fn write_failure(&self) -> Arc<Mutex<Option<String>>> {
+        self.write_failure.clone()
     }
 
     /// The epochs logged so far, shared with whoever holds the handle.
@@ -213,7 +222,13 @@ impl MetricLogger for EpochLog {
         }
         if let Some(path) = &self.file {
             if let Err(err) = record_epoch(path, &metrics) {
-                eprintln!("warning: cannot write {}: {err}", path.display());
+                let message = format!("{}: cannot write: {err}", path.display());
+                if let Some(interrupter) = &self.interrupter {
+                    interrupter.stop(Some(&message));
+                }
+                if let Ok(mut failure) = self.write_failure.lock() {
+                    failure.get_or_insert(message);
+                }
             }
         }
         if let Ok(mut epochs) = self.epochs.lock() {

@@ -1,5 +1,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use burn::record::{
     FileRecorder, FullPrecisionSettings, NamedMpkFileRecorder, Recorder as BurnRecorder,
@@ -14,14 +15,31 @@ use serde::Serialize;
 /// temporary file and renamed into place, so a run killed while saving leaves
 /// the old file or the new one, never half of one. The files are the ones
 /// Burn's `NamedMpkFileRecorder` reads.
+///
+/// burn-train saves checkpoints on threads of its own and, when a save
+/// fails, only stops training; clones of a recorder share the first
+/// failure, so whoever trains can report it.
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
     reader: NamedMpkFileRecorder<FullPrecisionSettings>,
+    failure: Arc<Mutex<Option<String>>>,
 }
 
 impl Recorder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The first save that failed, as "path: OS error".
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|f| f.clone())
+    }
+
+    fn fail(&self, message: String) -> RecorderError {
+        if let Ok(mut first) = self.failure.lock() {
+            first.get_or_insert_with(|| message.clone());
+        }
+        RecorderError::Unknown(message)
     }
 }
 
@@ -34,9 +52,9 @@ impl<B: Backend> BurnRecorder<B> for Recorder {
     fn save_item<I: Serialize>(&self, item: I, file: PathBuf) -> Result<(), RecorderError> {
         let path = file.with_extension(<Self as FileRecorder<B>>::file_extension());
         let bytes = rmp_serde::encode::to_vec_named(&item)
-            .map_err(|e| RecorderError::Unknown(format!("{}: {e}", path.display())))?;
+            .map_err(|e| self.fail(format!("{}: cannot encode: {e}", path.display())))?;
         write_atomic(&path, &bytes)
-            .map_err(|e| RecorderError::Unknown(format!("{}: {e}", path.display())))
+            .map_err(|e| self.fail(format!("{}: cannot write: {e}", path.display())))
     }
 
     fn load_item<I: DeserializeOwned>(&self, file: &mut PathBuf) -> Result<I, RecorderError> {
@@ -83,9 +101,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMPORARY_PREFIX)
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMPORARY_PREFIX);
+    // Read and write for all, less the user's umask (the kernel applies it
+    // on creation), as any tool's output: temporary files are owner-only
+    // by default, and a run on a shared machine is for others to read too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -96,6 +122,44 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use burn::backend::NdArray;
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_written_as_the_umask_says_not_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        write_atomic(&dir.path().join("a.json"), b"{}").unwrap();
+        // What any other tool (std::fs::write) makes under the same umask.
+        std::fs::write(dir.path().join("b.json"), b"{}").unwrap();
+        let mode = |n: &str| {
+            std::fs::metadata(dir.path().join(n))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("a.json"), mode("b.json"));
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        if let Some(umask) = status.lines().find_map(|l| l.strip_prefix("Umask:")) {
+            let umask = u32::from_str_radix(umask.trim(), 8).unwrap();
+            assert_eq!(mode("a.json"), 0o666 & !umask);
+        }
+    }
+
+    #[test]
+    fn a_failed_save_is_kept_for_whoever_trains_and_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where the file should go: the rename onto it fails.
+        std::fs::create_dir_all(dir.path().join("model.mpk/x")).unwrap();
+        let recorder = Recorder::new();
+        let shared = recorder.clone();
+        let layer: Linear<B> = LinearConfig::new(3, 2).init(&Default::default());
+        assert!(layer
+            .save_file(dir.path().join("model"), &recorder)
+            .is_err());
+        let failure = shared.failure().expect("the clone sees the failure");
+        assert!(failure.contains("model.mpk: cannot write"), "{failure}");
+    }
 
     #[test]
     fn leftover_temporaries_are_removed_and_nothing_else() {

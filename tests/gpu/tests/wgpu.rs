@@ -10,6 +10,7 @@ use burn::prelude::*;
 use dlsuite::backend::{dispatch, probe, BackendChoice};
 use dlsuite::config::{ModelSpec, RunConfig};
 use dlsuite::net::{build_net, Net};
+use dlsuite::run_folder::WriteMode;
 use dlsuite::training::TrainJob;
 use dlsuite_speed::Wgpu;
 use dlsuite_train::full_batch_descent;
@@ -81,7 +82,7 @@ fn a_run_trains_and_checkpoints_on_wgpu() {
             ),
             run_dir: run_dir.path().to_path_buf(),
             dashboard: false,
-            resume: false,
+            mode: WriteMode::Fresh,
         },
     )
     .unwrap()

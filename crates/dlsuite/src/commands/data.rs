@@ -1,10 +1,10 @@
 //! `dlsuite data`: what a dataset folder holds, and how long it takes to load.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use dlsuite_data::stats::{ascii_art, summarize};
-use dlsuite_data::{Digits, Kind, Locator, Split};
+use dlsuite_data::{DataError, Digits, Kind, Locator, Split};
 
 #[derive(clap::Args)]
 pub struct DataArgs {
@@ -26,26 +26,62 @@ enum DatasetArg {
 }
 
 impl DataArgs {
+    /// With `--dataset all`, a dataset that is not on the machine (and was
+    /// not named by a folder) is reported absent, not downloaded: this
+    /// command shows what is here. One of the two must be.
     pub fn run(self) -> anyhow::Result<()> {
-        if self.dataset != DatasetArg::FashionMnist {
-            inspect(Kind::Mnist, self.mnist_dir)?;
+        let all = self.dataset == DatasetArg::All;
+        let mut shown = 0;
+        for (kind, dir, wanted) in [
+            (
+                Kind::Mnist,
+                self.mnist_dir,
+                self.dataset != DatasetArg::FashionMnist,
+            ),
+            (
+                Kind::FashionMnist,
+                self.fashion_dir,
+                self.dataset != DatasetArg::Mnist,
+            ),
+        ] {
+            if !wanted {
+                continue;
+            }
+            let mut locator = Locator::new(kind, dir);
+            let optional = all && locator.explicit.is_none();
+            if optional {
+                locator.remote = None;
+            }
+            match locator.locate() {
+                Ok(dir) => {
+                    inspect(kind, &dir)?;
+                    shown += 1;
+                }
+                Err(err @ DataError::NotFound { .. }) if optional => {
+                    println!(
+                        "{}: absent. {err}
+",
+                        kind.name()
+                    );
+                }
+                Err(err) => return Err(err.into()),
+            }
         }
-        if self.dataset != DatasetArg::Mnist {
-            inspect(Kind::FashionMnist, self.fashion_dir)?;
+        if shown == 0 {
+            anyhow::bail!("neither MNIST nor Fashion-MNIST is on this machine (see above)");
         }
         Ok(())
     }
 }
 
-/// Loads both splits of `kind` and prints counts, class histogram, pixel
-/// mean and std, the first image in ASCII, and load times.
-pub fn inspect(kind: Kind, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let dir = Locator::new(kind, dir).locate()?;
+/// Loads both splits of `kind` from `dir` and prints counts, class
+/// histogram, pixel mean and std, the first image in ASCII, and load times.
+pub fn inspect(kind: Kind, dir: &Path) -> anyhow::Result<()> {
     println!("{} from {}", kind.name(), dir.display());
     let mut total = 0.0;
     for split in [Split::Train, Split::Test] {
         let started = Instant::now();
-        let digits = Digits::load_dir(&dir, split)?;
+        let digits = Digits::load_dir(dir, split)?;
         let seconds = started.elapsed().as_secs_f64();
         total += seconds;
         let s = summarize(&digits);
@@ -75,6 +111,6 @@ pub fn inspect(kind: Kind, dir: Option<PathBuf>) -> anyhow::Result<()> {
             }
         }
     }
-    println!("\n{} loaded in {:.3} s in all", kind.name(), total);
+    println!("\n{} loaded in {:.3} s in all\n", kind.name(), total);
     Ok(())
 }

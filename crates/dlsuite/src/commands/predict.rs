@@ -1,6 +1,7 @@
 //! `dlsuite predict RUN IMAGE...`: classify picture files with a run's
 //! model.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use burn::tensor::activation::softmax;
@@ -34,10 +35,41 @@ impl PredictArgs {
             images: self.images,
             show: self.show,
         };
-        dispatch(self.backend, job)??;
+        let outcome = dispatch(self.backend, job)??;
+        if !outcome.failed.is_empty() {
+            anyhow::bail!(
+                "{} of {} pictures could not be classified: {}",
+                outcome.failed.len(),
+                outcome.failed.len() + outcome.predictions.len(),
+                outcome
+                    .failed
+                    .iter()
+                    .map(|(p, _)| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         Ok(())
     }
 }
+
+/// What classifying a list of files gave: a bad file is reported and
+/// skipped, the rest are classified.
+#[derive(Clone, Debug)]
+pub struct PredictOutcome {
+    pub predictions: Vec<Prediction>,
+    /// Each file that could not be read as a picture, and why.
+    pub failed: Vec<(PathBuf, String)>,
+    /// Pictures classified though they look blank.
+    pub blank: Vec<PathBuf>,
+}
+
+/// Fewer inked pixels than this, of 784, and the picture is as good as
+/// blank: whatever class comes out says nothing about it.
+const MIN_INKED_PIXELS: usize = 8;
+
+/// A pixel counts as ink from this value up (0 background, 255 full ink).
+const INK_LEVEL: u8 = 64;
 
 /// One picture's three most likely classes.
 #[derive(Clone, Debug)]
@@ -56,16 +88,35 @@ pub struct PredictJob {
 }
 
 impl OnBackend for PredictJob {
-    type Output = anyhow::Result<Vec<Prediction>>;
+    type Output = anyhow::Result<PredictOutcome>;
 
-    fn run<B: TunedAutodiff>(self, device: B::Device) -> anyhow::Result<Vec<Prediction>> {
+    fn run<B: TunedAutodiff>(self, device: B::Device) -> anyhow::Result<PredictOutcome> {
         let (config, net) = load_run::<B::InnerBackend>(&self.run_dir, &device)?;
         let kind = config.dataset.kind();
         let names = kind.class_names();
         let batcher = ImageBatcher::grid(kind.normalization());
         let mut out = Vec::new();
+        let mut failed = Vec::new();
+        let mut blank = Vec::new();
+        let mut cards = HashSet::new();
         for path in &self.images {
-            let pixels = load_picture(path)?;
+            let pixels = match load_picture(path) {
+                Ok(pixels) => pixels,
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    failed.push((path.clone(), err.to_string()));
+                    continue;
+                }
+            };
+            let inked = pixels.iter().filter(|&&v| v >= INK_LEVEL).count();
+            if inked < MIN_INKED_PIXELS {
+                blank.push(path.clone());
+                eprintln!(
+                    "warning: {}: looks blank ({inked} of {} pixels inked once scaled to 28×28): the classes below are a guess, not a reading",
+                    path.display(),
+                    pixels.len()
+                );
+            }
             let probs = softmax(
                 net.forward(batcher.images::<B::InnerBackend>(&pixels, &device)),
                 1,
@@ -87,7 +138,18 @@ impl OnBackend for PredictJob {
                 let stem = path
                     .file_stem()
                     .map_or("image".into(), |s| s.to_string_lossy().into_owned());
-                let card = dir.join(format!("{stem}-seen.png"));
+                // Two inputs of one name (a/1.png, b/1.png) get a card each.
+                let mut n = 1;
+                let card = loop {
+                    let card = match n {
+                        1 => dir.join(format!("{stem}-seen.png")),
+                        n => dir.join(format!("{stem}-{n}-seen.png")),
+                    };
+                    if cards.insert(card.clone()) {
+                        break card;
+                    }
+                    n += 1;
+                };
                 let ink: Vec<f32> = pixels.iter().map(|&v| v as f32 / 255.0).collect();
                 prediction_card(
                     &card,
@@ -103,6 +165,10 @@ impl OnBackend for PredictJob {
                 top: ranked,
             });
         }
-        Ok(out)
+        Ok(PredictOutcome {
+            predictions: out,
+            failed,
+            blank,
+        })
     }
 }

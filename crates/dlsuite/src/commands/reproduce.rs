@@ -12,6 +12,7 @@ use crate::experiment::{select, Experiment, EXPERIMENTS_DIR};
 use crate::lesson::LessonJob;
 use crate::report::{duration, estimate_seconds, write_report};
 use crate::run_dir::ARTIFACTS_DIR;
+use crate::run_folder::WriteMode;
 use crate::training::TrainJob;
 
 #[derive(clap::Args)]
@@ -74,8 +75,10 @@ impl Reproduce {
         Ok(())
     }
 
-    /// Runs `which` (`all`, a group or an experiment). A failed experiment
-    /// does not stop the others; the report is written either way.
+    /// Runs `which` (`all`, a group or an experiment), replacing earlier
+    /// runs of them (only the suite's files; a folder of anything else is
+    /// refused). A failed experiment does not stop the others; the report
+    /// is written either way.
     pub fn run(&self, which: &str) -> anyhow::Result<()> {
         let dir = Path::new(EXPERIMENTS_DIR);
         let chosen = running_order(select(which, dir)?);
@@ -154,7 +157,7 @@ impl Reproduce {
                         data_dir,
                         run_dir,
                         dashboard: false,
-                        resume: false,
+                        mode: WriteMode::Overwrite,
                     },
                 )??;
             }
@@ -168,6 +171,7 @@ impl Reproduce {
                         data_dir,
                         run_dir,
                         artifacts: self.artifacts.clone(),
+                        mode: WriteMode::Overwrite,
                     },
                 )??;
             }
@@ -178,6 +182,7 @@ impl Reproduce {
                         experiment: lesson.clone(),
                         backend: self.backend,
                         run_dir,
+                        mode: WriteMode::Overwrite,
                     },
                 )??;
             }

@@ -4,7 +4,10 @@ use burn::backend::NdArray;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
 
+use anyhow::Context;
+
 use crate::experiment::{load_experiment, Experiment};
+use crate::memory::{check_fits, Use};
 use crate::net::{build_net, describe};
 
 #[derive(clap::Args)]
@@ -29,6 +32,8 @@ impl SummaryArgs {
                     .join(", ")
             ),
         };
+        check_fits(&config.model, Use::Inference)
+            .with_context(|| format!("experiment {}", config.name))?;
         let net = build_net::<NdArray>(&config.model, &Default::default());
         print_summary(
             &format!("{} ({})", config.name, describe(&config.model)),

@@ -11,6 +11,7 @@ use crate::ensemble::EnsembleJob;
 use crate::experiment::{load_experiment, Experiment};
 use crate::lesson::LessonJob;
 use crate::run_dir::{default_run_dir, ARTIFACTS_DIR};
+use crate::run_folder::WriteMode;
 use crate::training::TrainJob;
 
 #[derive(clap::Args)]
@@ -35,9 +36,14 @@ pub struct TrainArgs {
     /// Train on the first N training images only.
     #[arg(long)]
     limit: Option<usize>,
-    /// Continue from the run folder's last complete checkpoint.
-    #[arg(long)]
+    /// Continue the run in the run folder from its last complete checkpoint
+    /// (its settings must match; more epochs may be asked).
+    #[arg(long, conflicts_with = "overwrite")]
     resume: bool,
+    /// Replace the run in the run folder (only the files the suite wrote
+    /// there go).
+    #[arg(long)]
+    overwrite: bool,
     /// Never show the terminal dashboard, even in a terminal.
     #[arg(long)]
     plain: bool,
@@ -45,6 +51,11 @@ pub struct TrainArgs {
 
 impl TrainArgs {
     pub fn run(self) -> anyhow::Result<()> {
+        let mode = match (self.resume, self.overwrite) {
+            (true, _) => WriteMode::Resume,
+            (_, true) => WriteMode::Overwrite,
+            _ => WriteMode::Fresh,
+        };
         let run_dir = |name: &str| {
             self.run_dir
                 .clone()
@@ -53,6 +64,12 @@ impl TrainArgs {
         let mut config = match load_experiment(&self.experiment)? {
             Experiment::Training(config) => config,
             Experiment::Lesson(lesson) => {
+                if mode == WriteMode::Resume {
+                    anyhow::bail!(
+                        "{}: a lesson runs in seconds and keeps no checkpoints, so there is nothing to resume; --overwrite runs it again",
+                        lesson.name
+                    );
+                }
                 let run_dir = run_dir(&lesson.name);
                 dispatch(
                     self.backend,
@@ -60,6 +77,7 @@ impl TrainArgs {
                         experiment: lesson,
                         backend: self.backend,
                         run_dir,
+                        mode,
                     },
                 )??;
                 return Ok(());
@@ -86,6 +104,7 @@ impl TrainArgs {
                         data_dir: self.data_dir,
                         run_dir,
                         artifacts: PathBuf::from(ARTIFACTS_DIR),
+                        mode,
                     },
                 )??;
                 return Ok(());
@@ -108,7 +127,7 @@ impl TrainArgs {
                 data_dir: self.data_dir,
                 run_dir,
                 dashboard,
-                resume: self.resume,
+                mode,
             },
         )??;
         Ok(())
