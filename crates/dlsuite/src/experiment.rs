@@ -146,14 +146,14 @@ pub fn load_experiment(experiment: &str) -> anyhow::Result<Experiment> {
     Ok(Experiment::from_toml(&path)?)
 }
 
-/// Up to three of `known` that look like a misspelling of `name`, closest
-/// first.
+/// Up to three of `known` that look like a misspelling of `name`, or begin
+/// with it, closest first.
 fn closest(name: &str, known: &[String]) -> Vec<String> {
     let name = name.trim_end_matches(".toml");
     let mut scored: Vec<(usize, &String)> = known
         .iter()
         .map(|k| (strsim::damerau_levenshtein(name, k), k))
-        .filter(|(d, k)| *d <= (k.len() / 4).max(2))
+        .filter(|(d, k)| *d <= (k.len() / 4).max(2) || (name.len() >= 3 && k.starts_with(name)))
         .collect();
     scored.sort();
     scored.into_iter().take(3).map(|(_, k)| k.clone()).collect()
@@ -289,6 +289,8 @@ mod tests {
             .to_vec();
         assert_eq!(closest("mnist-cnnn", &known), ["mnist-cnn"]);
         assert_eq!(closest("mnsit-mlp", &known), ["mnist-mlp"]);
+        assert_eq!(closest("mnist-m", &known), ["mnist-mlp"]);
+        assert_eq!(closest("mnist-cn", &known), ["mnist-cnn", "mnist-cnn-deep"]);
         assert!(closest("cifar10-resnet", &known).is_empty());
     }
 

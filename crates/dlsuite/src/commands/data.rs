@@ -57,10 +57,13 @@ impl DataArgs {
                     inspect(kind, &dir)?;
                     shown += 1;
                 }
-                Err(err @ DataError::NotFound { .. }) if optional => {
+                Err(DataError::NotFound { tried, .. }) if optional => {
+                    let flag = match kind {
+                        Kind::Mnist => "--mnist-dir",
+                        Kind::FashionMnist => "--fashion-dir",
+                    };
                     println!(
-                        "{}: absent. {err}
-",
+                        "{}: absent (looked in:\n{tried}\n); {flag} DIR names a folder holding its four IDX files\n",
                         kind.name()
                     );
                 }
@@ -113,4 +116,34 @@ pub fn inspect(kind: Kind, dir: &Path) -> anyhow::Result<()> {
     }
     println!("\n{} loaded in {:.3} s in all\n", kind.name(), total);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(kind: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures")
+            .join(kind)
+    }
+
+    #[test]
+    fn mnist_alone_is_enough_and_a_bad_folder_named_is_an_error() {
+        // Fashion-MNIST need not be anywhere: it is reported absent.
+        let args = DataArgs {
+            dataset: DatasetArg::All,
+            mnist_dir: Some(fixture("mnist")),
+            fashion_dir: None,
+        };
+        args.run().unwrap();
+        let empty = tempfile::tempdir().unwrap();
+        let args = DataArgs {
+            dataset: DatasetArg::All,
+            mnist_dir: Some(fixture("mnist")),
+            fashion_dir: Some(empty.path().into()),
+        };
+        let err = args.run().unwrap_err().to_string();
+        assert!(err.contains("file not found"), "{err}");
+    }
 }
