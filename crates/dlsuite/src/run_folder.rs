@@ -184,10 +184,12 @@ pub enum Holds {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunFolderError {
-    #[error(
-        "{dir}: holds {what}; add --resume to continue it or --overwrite to replace it (only the suite's own files go)"
-    )]
-    HoldsRun { dir: PathBuf, what: String },
+    #[error("{dir}: holds {what}; {offer} (only the suite's own files go)")]
+    HoldsRun {
+        dir: PathBuf,
+        what: String,
+        offer: &'static str,
+    },
     #[error(
         "{dir}: not a dlsuite run folder, and not empty (it holds {listing}); nothing was changed: choose a new or empty folder with --run-dir"
     )]
@@ -389,6 +391,11 @@ fn refuse(dir: &Path, holds: &Holds, mode: WriteMode) -> Result<(), RunFolderErr
         (Holds::Run(run), WriteMode::Fresh) => Err(RunFolderError::HoldsRun {
             dir: dir.to_path_buf(),
             what: run.describe(dir),
+            offer: match run.kind {
+                RunKind::Training => "add --resume to continue it or --overwrite to replace it",
+                // Lessons keep no checkpoints; an ensemble reuses its members.
+                RunKind::Lesson | RunKind::Ensemble => "add --overwrite to run it again",
+            },
         }),
         _ => Ok(()),
     }

@@ -13,6 +13,7 @@ pub enum LessonConfig {
     VanishingGradient(VanishingGradientLesson),
     ParameterCount(ParameterCountLesson),
     DecisionBoundaries(DecisionBoundariesLesson),
+    Activations(ActivationsLesson),
 }
 
 /// A setting no lesson can run with.
@@ -127,6 +128,26 @@ impl Default for VanishingGradientLesson {
             lr: 0.1,
             epochs: 3000,
             seed: 11,
+        }
+    }
+}
+
+/// The activation functions and their slopes, sampled on [from, to].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ActivationsLesson {
+    pub from: f32,
+    pub to: f32,
+    /// Evenly spaced samples, both ends included.
+    pub points: usize,
+}
+
+impl Default for ActivationsLesson {
+    fn default() -> Self {
+        Self {
+            from: -6.0,
+            to: 6.0,
+            points: 241,
         }
     }
 }
@@ -270,6 +291,16 @@ impl LessonConfig {
                             expected: "must be zero or positive".into(),
                         });
                     }
+                }
+            }
+            LessonConfig::Activations(c) => {
+                at_least("points", c.points, 3)?;
+                if !(c.from.is_finite() && c.to.is_finite() && c.from < c.to) {
+                    return Err(LessonError {
+                        field: "to",
+                        value: c.to.to_string(),
+                        expected: format!("must be a number above from = {}", c.from),
+                    });
                 }
             }
             LessonConfig::ParameterCount(c) => {

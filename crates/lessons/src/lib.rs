@@ -5,6 +5,7 @@
 //! Every lesson is generic over an autodiff backend and seeds it first:
 //! the same configuration gives the same numbers on the same backend.
 
+mod activations;
 mod backprop;
 mod boundaries;
 mod config;
@@ -14,11 +15,12 @@ mod params;
 mod regression;
 mod vanishing;
 
+pub use activations::{activations, ActivationCurve, Activations, SIGMOID_MAX_SLOPE};
 pub use backprop::{backprop_check, BackpropCheck, GradientPair};
 pub use boundaries::{decision_boundaries, BoundaryFit, DecisionBoundaries};
 pub use config::{
-    BackpropLesson, DecisionBoundariesLesson, LessonConfig, LessonError, LinearRegressionLesson,
-    LogicGatesLesson, ParameterCountLesson, VanishingGradientLesson,
+    ActivationsLesson, BackpropLesson, DecisionBoundariesLesson, LessonConfig, LessonError,
+    LinearRegressionLesson, LogicGatesLesson, ParameterCountLesson, VanishingGradientLesson,
 };
 pub use gates::{logic_gates, GateFit, LogicGates};
 pub use params::{parameter_count, ParameterCount, LECTURE_WEIGHTS};
@@ -79,5 +81,6 @@ pub fn run<B: AutodiffBackend>(
         LessonConfig::DecisionBoundaries(c) => {
             finish(decision_boundaries::<B>(c, device), pictures)
         }
+        LessonConfig::Activations(c) => finish(activations::<B>(c, device), pictures),
     }
 }

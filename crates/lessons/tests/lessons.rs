@@ -189,3 +189,46 @@ fn lessons_draw_their_pictures() {
         }
     }
 }
+
+#[test]
+fn sigmoids_slope_peaks_at_a_quarter_and_relus_is_a_switch() {
+    let _turn = turn();
+    let r = activations::<B>(&ActivationsLesson::default(), &Default::default());
+    println!("{}", r.headline());
+    let (slope, at) = r.sigmoid_max_slope;
+    assert!(
+        (slope - 0.25).abs() < 1e-4 && at.abs() < 1e-6,
+        "{slope} at {at}"
+    );
+    assert!(
+        r.curves[0].slopes.iter().all(|&s| s <= 0.25 + 1e-6),
+        "sigmoid's slope nowhere above 0.25"
+    );
+    assert!((r.ten_layer_factor - 0.25f32.powi(10)).abs() < 1e-9);
+    // Autodiff's slopes are the functions' own: σ' = σ(1 − σ), tanh' = 1 − tanh².
+    let (sigmoid, tanh) = (&r.curves[0], &r.curves[1]);
+    for i in 0..r.xs.len() {
+        let s = sigmoid.values[i];
+        assert!((sigmoid.slopes[i] - s * (1.0 - s)).abs() < 1e-5);
+        let t = tanh.values[i];
+        assert!((tanh.slopes[i] - (1.0 - t * t)).abs() < 1e-5);
+    }
+    assert_eq!(
+        r.curves.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["Sigmoid", "Tanh", "Relu", "Elu", "LeakyRelu"]
+    );
+    assert!(r.as_lectured());
+    let dir = tempfile::tempdir().unwrap();
+    let pictures = r.draw(dir.path()).unwrap();
+    let picture = image::open(&pictures[0]).unwrap();
+    assert_eq!((picture.width(), picture.height()), (1000, 440));
+
+    // The check can fail: sampled where sigmoid is flatter, it misses 0.25.
+    let away = ActivationsLesson {
+        from: 1.0,
+        to: 6.0,
+        points: 51,
+    };
+    let r = activations::<B>(&away, &Default::default());
+    assert!(!r.as_lectured(), "{}", r.headline());
+}

@@ -362,3 +362,86 @@ pub fn gradient_norms(path: &Path, title: &str, series: &[NormSeries]) -> Result
         Ok(())
     })
 }
+
+/// One named curve of a [`FunctionPanel`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Curve {
+    pub label: String,
+    pub points: Vec<(f32, f32)>,
+}
+
+/// A panel of curves over the same x, with an optional marked point (drawn
+/// as a dot with its caption beside it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionPanel {
+    pub title: String,
+    pub y_desc: String,
+    pub curves: Vec<Curve>,
+    pub mark: Option<((f32, f32), String)>,
+}
+
+/// Panels side by side, each its curves over a shared x axis: functions on
+/// one, their slopes on the next, say.
+pub fn function_panels(
+    path: &Path,
+    title: &str,
+    panels: &[FunctionPanel],
+) -> Result<(), PlotError> {
+    if panels
+        .iter()
+        .all(|p| p.curves.iter().all(|c| c.points.is_empty()))
+    {
+        return Err(empty(path, "no curves"));
+    }
+    let width = 500 * panels.len().max(1) as u32;
+    draw(path, (width, 440), |root| {
+        let root = root.titled(title, font(20))?;
+        let areas = root.split_evenly((1, panels.len().max(1)));
+        for (area, panel) in areas.iter().zip(panels) {
+            let points = || panel.curves.iter().flat_map(|c| c.points.iter());
+            let xs = span(points().map(|p| p.0)).unwrap_or((0.0, 1.0));
+            let ys = span(points().map(|p| p.1)).unwrap_or((0.0, 1.0));
+            let mut chart = ChartBuilder::on(area)
+                .caption(&panel.title, font(16))
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(56)
+                .build_cartesian_2d(xs.0..xs.1, ys.0..ys.1)?;
+            chart
+                .configure_mesh()
+                .x_desc("x")
+                .y_desc(panel.y_desc.as_str())
+                .label_style(font(13))
+                .axis_desc_style(font(14))
+                .draw()?;
+            for (i, curve) in panel.curves.iter().enumerate() {
+                let colour = palette(i);
+                chart
+                    .draw_series(LineSeries::new(
+                        curve.points.clone(),
+                        colour.stroke_width(2),
+                    ))?
+                    .label(curve.label.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                    });
+            }
+            if let Some((at, caption)) = &panel.mark {
+                chart.draw_series([Circle::new(*at, 5, BLACK.filled())])?;
+                chart.draw_series([Text::new(
+                    caption.clone(),
+                    (at.0 + (xs.1 - xs.0) * 0.03, at.1),
+                    font(13),
+                )])?;
+            }
+            chart
+                .configure_series_labels()
+                .label_font(font(13))
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()?;
+        }
+        Ok(())
+    })
+}
