@@ -14,6 +14,7 @@ pub enum LessonConfig {
     ParameterCount(ParameterCountLesson),
     DecisionBoundaries(DecisionBoundariesLesson),
     Activations(ActivationsLesson),
+    Perceptron(PerceptronLesson),
 }
 
 /// A setting no lesson can run with.
@@ -128,6 +129,27 @@ impl Default for VanishingGradientLesson {
             lr: 0.1,
             epochs: 3000,
             seed: 11,
+        }
+    }
+}
+
+/// Rosenblatt's rule on the two-input gates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PerceptronLesson {
+    /// η in w ← w + η(y − ŷ)x. From zero weights any η > 0 draws the same
+    /// lines; 1 keeps the weights whole numbers, so no rounding puts a
+    /// point exactly on the line.
+    pub lr: f32,
+    /// Epochs (passes over the four rows) before giving up on a gate.
+    pub max_epochs: usize,
+}
+
+impl Default for PerceptronLesson {
+    fn default() -> Self {
+        Self {
+            lr: 1.0,
+            max_epochs: 1000,
         }
     }
 }
@@ -292,6 +314,10 @@ impl LessonConfig {
                         });
                     }
                 }
+            }
+            LessonConfig::Perceptron(c) => {
+                positive("lr", c.lr as f64)?;
+                at_least("max_epochs", c.max_epochs, 1)?;
             }
             LessonConfig::Activations(c) => {
                 at_least("points", c.points, 3)?;

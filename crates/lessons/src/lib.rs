@@ -12,6 +12,7 @@ mod config;
 mod gates;
 mod maps;
 mod params;
+mod perceptron;
 mod regression;
 mod vanishing;
 
@@ -20,10 +21,12 @@ pub use backprop::{backprop_check, BackpropCheck, GradientPair};
 pub use boundaries::{decision_boundaries, BoundaryFit, DecisionBoundaries};
 pub use config::{
     ActivationsLesson, BackpropLesson, DecisionBoundariesLesson, LessonConfig, LessonError,
-    LinearRegressionLesson, LogicGatesLesson, ParameterCountLesson, VanishingGradientLesson,
+    LinearRegressionLesson, LogicGatesLesson, ParameterCountLesson, PerceptronLesson,
+    VanishingGradientLesson,
 };
 pub use gates::{logic_gates, GateFit, LogicGates};
 pub use params::{parameter_count, ParameterCount, LECTURE_WEIGHTS};
+pub use perceptron::{perceptron, perceptron_rule, Perceptron, PerceptronRun};
 pub use regression::{linear_regression, LinearLesson, MultiVariableFit, TracePoint};
 pub use vanishing::{vanishing_gradient, DepthRun, VanishingGradient};
 
@@ -82,5 +85,6 @@ pub fn run<B: AutodiffBackend>(
             finish(decision_boundaries::<B>(c, device), pictures)
         }
         LessonConfig::Activations(c) => finish(activations::<B>(c, device), pictures),
+        LessonConfig::Perceptron(c) => finish(perceptron(c), pictures),
     }
 }

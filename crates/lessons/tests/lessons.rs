@@ -232,3 +232,38 @@ fn sigmoids_slope_peaks_at_a_quarter_and_relus_is_a_switch() {
     let r = activations::<B>(&away, &Default::default());
     assert!(!r.as_lectured(), "{}", r.headline());
 }
+
+#[test]
+fn the_perceptron_rule_settles_on_the_separable_gates_and_never_on_xor() {
+    let r = perceptron(&PerceptronLesson::default());
+    println!("{}", r.headline());
+    for run in &r.runs[..4] {
+        let epoch = run.converged_at_epoch.unwrap_or_else(|| panic!("{run:?}"));
+        assert!(epoch <= 10 && run.updates >= 1, "{run:?}");
+        // The last line classifies every row (the step fires from 0 up).
+        assert_eq!(run.last_epoch_mistakes, 0);
+        let [w1, w2, b] = *run.lines.last().unwrap();
+        let gate = dlsuite_data::synthetic::Gate::ALL
+            [r.runs.iter().position(|x| x.gate == run.gate).unwrap()];
+        let table = gate.truth_table();
+        for (x, &label) in table.points.iter().zip(&table.labels) {
+            assert_eq!(w1 * x[0] + w2 * x[1] + b >= 0.0, label == 1, "{run:?}");
+        }
+        assert_eq!(run.lines.len(), epoch);
+    }
+    let xor = &r.runs[4];
+    assert_eq!(xor.gate, "XOR");
+    assert_eq!((xor.converged_at_epoch, xor.epochs_run), (None, 1000));
+    assert!(xor.last_epoch_mistakes >= 1, "{xor:?}");
+    assert!(r.as_lectured());
+    let dir = tempfile::tempdir().unwrap();
+    let pictures = r.draw(dir.path()).unwrap();
+    assert_eq!(image::open(&pictures[0]).unwrap().width(), 5 * 330);
+
+    // The check can fail: given one epoch, AND has not settled yet.
+    let hurried = perceptron(&PerceptronLesson {
+        lr: 1.0,
+        max_epochs: 1,
+    });
+    assert!(!hurried.as_lectured(), "{}", hurried.headline());
+}

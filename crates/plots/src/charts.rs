@@ -445,3 +445,67 @@ pub fn function_panels(
         Ok(())
     })
 }
+
+/// A perceptron's lines over its points, one panel per problem.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinesPanel {
+    pub title: String,
+    /// Each point and whether its class is 1.
+    pub points: Vec<([f32; 2], bool)>,
+    /// `w1·x + w2·y + b = 0` after each epoch, first to last.
+    pub lines: Vec<[f32; 3]>,
+}
+
+/// Panels of points with a separating line per epoch: earlier lines pale,
+/// the last one dark, class 1 filled and class 0 hollow.
+pub fn separating_lines(path: &Path, title: &str, panels: &[LinesPanel]) -> Result<(), PlotError> {
+    if panels.is_empty() {
+        return Err(empty(path, "no panels"));
+    }
+    const LO: f32 = -0.5;
+    const HI: f32 = 1.5;
+    let width = 330 * panels.len() as u32;
+    draw(path, (width, 380), |root| {
+        let root = root.titled(title, font(18))?;
+        let areas = root.split_evenly((1, panels.len()));
+        for (area, panel) in areas.iter().zip(panels) {
+            let mut chart = ChartBuilder::on(area)
+                .caption(&panel.title, font(15))
+                .margin(10)
+                .x_label_area_size(28)
+                .y_label_area_size(36)
+                .build_cartesian_2d(LO..HI, LO..HI)?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .label_style(font(12))
+                .draw()?;
+            let n = panel.lines.len();
+            for (i, &[w1, w2, b]) in panel.lines.iter().enumerate() {
+                let segment = if w2.abs() > 1e-6 {
+                    vec![(LO, -(w1 * LO + b) / w2), (HI, -(w1 * HI + b) / w2)]
+                } else if w1.abs() > 1e-6 {
+                    vec![(-b / w1, LO), (-b / w1, HI)]
+                } else {
+                    continue;
+                };
+                let last = i + 1 == n;
+                let style = if last {
+                    palette(1).stroke_width(3)
+                } else {
+                    BLACK.mix(0.12 + 0.4 * i as f64 / n as f64).stroke_width(1)
+                };
+                chart.draw_series([PathElement::new(segment, style)])?;
+            }
+            for &([x, y], one) in &panel.points {
+                let style = if one {
+                    palette(0).filled()
+                } else {
+                    palette(0).stroke_width(2)
+                };
+                chart.draw_series([Circle::new((x, y), 7, style)])?;
+            }
+        }
+        Ok(())
+    })
+}

@@ -9,8 +9,8 @@ mod charts;
 mod grids;
 
 pub use charts::{
-    curves, decision_maps, descent_path, function_panels, gradient_norms, line_fit, Curve,
-    DecisionPanel, EpochCurve, FunctionPanel, NormSeries,
+    curves, decision_maps, descent_path, function_panels, gradient_norms, line_fit,
+    separating_lines, Curve, DecisionPanel, EpochCurve, FunctionPanel, LinesPanel, NormSeries,
 };
 pub use grids::{confusion_matrix, digit_grid, prediction_card, Tile};
 
