@@ -161,12 +161,14 @@ impl Lesson for Activations {
             &[
                 FunctionPanel {
                     title: "f(x)".into(),
+                    x_desc: "x".into(),
                     y_desc: "f(x)".into(),
                     curves: curves(|c| &c.values),
                     mark: None,
                 },
                 FunctionPanel {
                     title: "f'(x)".into(),
+                    x_desc: "x".into(),
                     y_desc: "slope".into(),
                     curves: curves(|c| &c.slopes),
                     mark: Some(((at, slope), format!("sigmoid's largest slope: {slope:.2}"))),

@@ -15,6 +15,7 @@ pub enum LessonConfig {
     DecisionBoundaries(DecisionBoundariesLesson),
     Activations(ActivationsLesson),
     Perceptron(PerceptronLesson),
+    UniversalApproximation(ApproximationLesson),
 }
 
 /// A setting no lesson can run with.
@@ -129,6 +130,31 @@ impl Default for VanishingGradientLesson {
             lr: 0.1,
             epochs: 3000,
             seed: 11,
+        }
+    }
+}
+
+/// One hidden layer of sigmoid units, of each width, fitted to a function
+/// on [0, 1].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApproximationLesson {
+    pub units: Vec<usize>,
+    pub points: usize,
+    /// Full-batch Adam.
+    pub lr: f64,
+    pub steps: usize,
+    pub seed: u64,
+}
+
+impl Default for ApproximationLesson {
+    fn default() -> Self {
+        Self {
+            units: vec![1, 2, 4, 8, 16, 64],
+            points: 100,
+            lr: 0.01,
+            steps: 3000,
+            seed: 5,
         }
     }
 }
@@ -313,6 +339,15 @@ impl LessonConfig {
                             expected: "must be zero or positive".into(),
                         });
                     }
+                }
+            }
+            LessonConfig::UniversalApproximation(c) => {
+                positive("lr", c.lr)?;
+                at_least("points", c.points, 2)?;
+                at_least("steps", c.steps, 1)?;
+                at_least("units (count)", c.units.len(), 1)?;
+                for &n in &c.units {
+                    at_least("units", n, 1)?;
                 }
             }
             LessonConfig::Perceptron(c) => {

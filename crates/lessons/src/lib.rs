@@ -6,6 +6,7 @@
 //! the same configuration gives the same numbers on the same backend.
 
 mod activations;
+mod approximation;
 mod backprop;
 mod boundaries;
 mod config;
@@ -17,11 +18,14 @@ mod regression;
 mod vanishing;
 
 pub use activations::{activations, ActivationCurve, Activations, SIGMOID_MAX_SLOPE};
+pub use approximation::{
+    target, universal_approximation, ApproximationFit, UniversalApproximation,
+};
 pub use backprop::{backprop_check, BackpropCheck, GradientPair};
 pub use boundaries::{decision_boundaries, BoundaryFit, DecisionBoundaries};
 pub use config::{
-    ActivationsLesson, BackpropLesson, DecisionBoundariesLesson, LessonConfig, LessonError,
-    LinearRegressionLesson, LogicGatesLesson, ParameterCountLesson, PerceptronLesson,
+    ActivationsLesson, ApproximationLesson, BackpropLesson, DecisionBoundariesLesson, LessonConfig,
+    LessonError, LinearRegressionLesson, LogicGatesLesson, ParameterCountLesson, PerceptronLesson,
     VanishingGradientLesson,
 };
 pub use gates::{logic_gates, GateFit, LogicGates};
@@ -86,5 +90,8 @@ pub fn run<B: AutodiffBackend>(
         }
         LessonConfig::Activations(c) => finish(activations::<B>(c, device), pictures),
         LessonConfig::Perceptron(c) => finish(perceptron(c), pictures),
+        LessonConfig::UniversalApproximation(c) => {
+            finish(universal_approximation::<B>(c, device), pictures)
+        }
     }
 }

@@ -267,3 +267,39 @@ fn the_perceptron_rule_settles_on_the_separable_gates_and_never_on_xor() {
     });
     assert!(!hurried.as_lectured(), "{}", hurried.headline());
 }
+
+#[test]
+fn more_sigmoid_units_fit_the_function_closer() {
+    let _turn = turn();
+    let r = universal_approximation::<B>(&ApproximationLesson::default(), &Default::default());
+    println!("{}", r.headline());
+    assert_eq!(
+        r.fits.iter().map(|f| f.units).collect::<Vec<_>>(),
+        [1, 2, 4, 8, 16, 64]
+    );
+    for f in &r.fits {
+        assert_eq!(f.fitted.len(), r.xs.len());
+        // The recorded error is the fit's own.
+        let max = f
+            .fitted
+            .iter()
+            .zip(&r.xs)
+            .map(|(y, &x)| (y - target(x)).abs())
+            .fold(0.0, f32::max);
+        assert!((max - f.max_error).abs() < 1e-6);
+    }
+    assert!(r.as_lectured());
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(r.draw(dir.path()).unwrap().len(), 1);
+
+    // The check can fail: with a single width there is nothing to fall.
+    let one = universal_approximation::<B>(
+        &ApproximationLesson {
+            units: vec![64],
+            steps: 50,
+            ..ApproximationLesson::default()
+        },
+        &Default::default(),
+    );
+    assert!(!one.as_lectured(), "{}", one.headline());
+}

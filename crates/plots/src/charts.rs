@@ -375,6 +375,7 @@ pub struct Curve {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FunctionPanel {
     pub title: String,
+    pub x_desc: String,
     pub y_desc: String,
     pub curves: Vec<Curve>,
     pub mark: Option<((f32, f32), String)>,
@@ -409,7 +410,7 @@ pub fn function_panels(
                 .build_cartesian_2d(xs.0..xs.1, ys.0..ys.1)?;
             chart
                 .configure_mesh()
-                .x_desc("x")
+                .x_desc(panel.x_desc.as_str())
                 .y_desc(panel.y_desc.as_str())
                 .label_style(font(13))
                 .axis_desc_style(font(14))
@@ -437,13 +438,43 @@ pub fn function_panels(
             chart
                 .configure_series_labels()
                 .label_font(font(13))
-                .position(SeriesLabelPosition::UpperLeft)
+                .position(emptiest_corner(points().copied(), xs, ys))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
                 .draw()?;
         }
         Ok(())
     })
+}
+
+/// The corner of the plot (a third of each side) that the fewest points
+/// fall in, for the legend.
+fn emptiest_corner(
+    points: impl Iterator<Item = (f32, f32)>,
+    xs: (f32, f32),
+    ys: (f32, f32),
+) -> SeriesLabelPosition {
+    let mut counts = [0usize; 4];
+    let third = |v: f32, (lo, hi): (f32, f32)| (v - lo) / (hi - lo);
+    for (x, y) in points {
+        let (u, v) = (third(x, xs), third(y, ys));
+        let corner = match (u < 1.0 / 3.0, u > 2.0 / 3.0, v > 2.0 / 3.0, v < 1.0 / 3.0) {
+            (true, _, true, _) => 0,
+            (_, true, true, _) => 1,
+            (_, true, _, true) => 2,
+            (true, _, _, true) => 3,
+            _ => continue,
+        };
+        counts[corner] += 1;
+    }
+    let best = (0..4).min_by_key(|&i| (counts[i], i)).unwrap_or(0);
+    [
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::LowerRight,
+        SeriesLabelPosition::LowerLeft,
+    ][best]
+        .clone()
 }
 
 /// A perceptron's lines over its points, one panel per problem.
