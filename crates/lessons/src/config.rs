@@ -16,6 +16,7 @@ pub enum LessonConfig {
     Activations(ActivationsLesson),
     Perceptron(PerceptronLesson),
     UniversalApproximation(ApproximationLesson),
+    Tensors(TensorsLesson),
 }
 
 /// A setting no lesson can run with.
@@ -130,6 +131,27 @@ impl Default for VanishingGradientLesson {
             lr: 0.1,
             epochs: 3000,
             seed: 11,
+        }
+    }
+}
+
+/// Tensors, fed data and the error graph E = (w·x − y)².
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TensorsLesson {
+    /// Weights at which the gradient is checked.
+    pub ws: Vec<f32>,
+    /// The lecture's x = 1, y = 1 (its 2(w − 1) holds for those only).
+    pub x: f32,
+    pub y: f32,
+}
+
+impl Default for TensorsLesson {
+    fn default() -> Self {
+        Self {
+            ws: vec![-1.0, 0.0, 0.5, 1.0, 2.0, 3.0],
+            x: 1.0,
+            y: 1.0,
         }
     }
 }
@@ -337,6 +359,21 @@ impl LessonConfig {
                             field,
                             value: v.to_string(),
                             expected: "must be zero or positive".into(),
+                        });
+                    }
+                }
+            }
+            LessonConfig::Tensors(c) => {
+                at_least("ws (count)", c.ws.len(), 1)?;
+                for (field, v) in [("x", c.x), ("y", c.y)]
+                    .into_iter()
+                    .chain(c.ws.iter().map(|&w| ("ws", w)))
+                {
+                    if !v.is_finite() {
+                        return Err(LessonError {
+                            field,
+                            value: v.to_string(),
+                            expected: "must be a finite number".into(),
                         });
                     }
                 }

@@ -15,6 +15,7 @@ mod maps;
 mod params;
 mod perceptron;
 mod regression;
+mod tensors;
 mod vanishing;
 
 pub use activations::{activations, ActivationCurve, Activations, SIGMOID_MAX_SLOPE};
@@ -26,12 +27,13 @@ pub use boundaries::{decision_boundaries, BoundaryFit, DecisionBoundaries};
 pub use config::{
     ActivationsLesson, ApproximationLesson, BackpropLesson, DecisionBoundariesLesson, LessonConfig,
     LessonError, LinearRegressionLesson, LogicGatesLesson, ParameterCountLesson, PerceptronLesson,
-    VanishingGradientLesson,
+    TensorsLesson, VanishingGradientLesson,
 };
 pub use gates::{logic_gates, GateFit, LogicGates};
 pub use params::{parameter_count, ParameterCount, LECTURE_WEIGHTS};
 pub use perceptron::{perceptron, perceptron_rule, Perceptron, PerceptronRun};
 pub use regression::{linear_regression, LinearLesson, MultiVariableFit, TracePoint};
+pub use tensors::{add_fed, error, tensors, ErrorGradient, Tensors, TF1_IN_BURN};
 pub use vanishing::{vanishing_gradient, DepthRun, VanishingGradient};
 
 use std::path::{Path, PathBuf};
@@ -90,6 +92,7 @@ pub fn run<B: AutodiffBackend>(
         }
         LessonConfig::Activations(c) => finish(activations::<B>(c, device), pictures),
         LessonConfig::Perceptron(c) => finish(perceptron(c), pictures),
+        LessonConfig::Tensors(c) => finish(tensors::<B>(c, device), pictures),
         LessonConfig::UniversalApproximation(c) => {
             finish(universal_approximation::<B>(c, device), pictures)
         }

@@ -303,3 +303,33 @@ fn more_sigmoid_units_fit_the_function_closer() {
     );
     assert!(!one.as_lectured(), "{}", one.headline());
 }
+
+#[test]
+fn tensors_add_take_shapes_and_autodiff_gives_the_chain_rules_slope() {
+    let r = tensors::<B>(&TensorsLesson::default(), &Default::default());
+    println!("{}", r.headline());
+    assert_eq!(r.sum, [6.0, 7.0, 8.0]);
+    assert_eq!(r.sum_inner, r.sum, "the same code without autodiff");
+    assert_eq!(r.shapes, [vec![64], vec![8, 8], vec![4, 4, 4]]);
+    assert_eq!(r.gradients.len(), 6);
+    for g in &r.gradients {
+        assert!((g.autodiff - 2.0 * (g.w - 1.0)).abs() < 1e-5, "{g:?}");
+        assert!((g.error - (g.w - 1.0).powi(2)).abs() < 1e-5, "{g:?}");
+    }
+    assert_eq!(r.words.len(), TF1_IN_BURN.len());
+    assert!(r.as_lectured());
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(r.draw(dir.path()).unwrap().len(), 1);
+
+    // The check can fail: for x = 2 the slope is 4(2w − 1), not 2(w − 1).
+    let other = tensors::<B>(
+        &TensorsLesson {
+            x: 2.0,
+            ..TensorsLesson::default()
+        },
+        &Default::default(),
+    );
+    assert!(!other.as_lectured(), "{}", other.headline());
+    let w = other.gradients[0].w;
+    assert!((other.gradients[0].autodiff - 4.0 * (2.0 * w - 1.0)).abs() < 1e-5);
+}
