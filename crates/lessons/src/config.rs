@@ -17,6 +17,7 @@ pub enum LessonConfig {
     Perceptron(PerceptronLesson),
     UniversalApproximation(ApproximationLesson),
     Tensors(TensorsLesson),
+    OptimizerPaths(OptimizerPathsLesson),
 }
 
 /// A setting no lesson can run with.
@@ -135,6 +136,34 @@ impl Default for VanishingGradientLesson {
     }
 }
 
+/// Burn's optimizers on an elongated bowl `shallow·x² + steep·y²`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OptimizerPathsLesson {
+    pub start: [f32; 2],
+    pub shallow: f32,
+    pub steep: f32,
+    /// One learning rate per optimizer: gradient descent, momentum, AdaGrad,
+    /// RMSProp, Adam (each about the largest that stays stable here).
+    pub lrs: Vec<f64>,
+    pub steps: usize,
+    /// "Reached the minimum": within this distance of it.
+    pub radius: f32,
+}
+
+impl Default for OptimizerPathsLesson {
+    fn default() -> Self {
+        Self {
+            start: [-4.0, 1.0],
+            shallow: 0.01,
+            steep: 1.0,
+            lrs: vec![0.9, 0.5, 1.0, 0.05, 0.1],
+            steps: 500,
+            radius: 0.05,
+        }
+    }
+}
+
 /// Tensors, fed data and the error graph E = (w·x − y)².
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -149,7 +178,8 @@ pub struct TensorsLesson {
 impl Default for TensorsLesson {
     fn default() -> Self {
         Self {
-            ws: vec![-1.0, 0.0, 0.5, 1.0, 2.0, 3.0],
+            // Every quarter from −1 to 3: close enough to draw as a curve.
+            ws: (0..=16).map(|i| -1.0 + 0.25 * i as f32).collect(),
             x: 1.0,
             y: 1.0,
         }
@@ -359,6 +389,36 @@ impl LessonConfig {
                             field,
                             value: v.to_string(),
                             expected: "must be zero or positive".into(),
+                        });
+                    }
+                }
+            }
+            LessonConfig::OptimizerPaths(c) => {
+                at_least("steps", c.steps, 1)?;
+                if c.lrs.len() != 5 {
+                    return Err(LessonError {
+                        field: "lrs",
+                        value: format!("{} values", c.lrs.len()),
+                        expected: "needs 5: gradient descent, momentum, AdaGrad, RMSProp, Adam"
+                            .into(),
+                    });
+                }
+                for &lr in &c.lrs {
+                    positive("lrs", lr)?;
+                }
+                for (field, v) in [
+                    ("shallow", c.shallow),
+                    ("steep", c.steep),
+                    ("radius", c.radius),
+                ] {
+                    positive(field, v as f64)?;
+                }
+                for v in c.start {
+                    if !v.is_finite() {
+                        return Err(LessonError {
+                            field: "start",
+                            value: v.to_string(),
+                            expected: "must be finite numbers".into(),
                         });
                     }
                 }

@@ -12,6 +12,7 @@ mod boundaries;
 mod config;
 mod gates;
 mod maps;
+mod optimizers;
 mod params;
 mod perceptron;
 mod regression;
@@ -26,10 +27,11 @@ pub use backprop::{backprop_check, BackpropCheck, GradientPair};
 pub use boundaries::{decision_boundaries, BoundaryFit, DecisionBoundaries};
 pub use config::{
     ActivationsLesson, ApproximationLesson, BackpropLesson, DecisionBoundariesLesson, LessonConfig,
-    LessonError, LinearRegressionLesson, LogicGatesLesson, ParameterCountLesson, PerceptronLesson,
-    TensorsLesson, VanishingGradientLesson,
+    LessonError, LinearRegressionLesson, LogicGatesLesson, OptimizerPathsLesson,
+    ParameterCountLesson, PerceptronLesson, TensorsLesson, VanishingGradientLesson,
 };
 pub use gates::{logic_gates, GateFit, LogicGates};
+pub use optimizers::{optimizer_paths, OptimizerPath, OptimizerPaths, Point};
 pub use params::{parameter_count, ParameterCount, LECTURE_WEIGHTS};
 pub use perceptron::{perceptron, perceptron_rule, Perceptron, PerceptronRun};
 pub use regression::{linear_regression, LinearLesson, MultiVariableFit, TracePoint};
@@ -93,6 +95,7 @@ pub fn run<B: AutodiffBackend>(
         LessonConfig::Activations(c) => finish(activations::<B>(c, device), pictures),
         LessonConfig::Perceptron(c) => finish(perceptron(c), pictures),
         LessonConfig::Tensors(c) => finish(tensors::<B>(c, device), pictures),
+        LessonConfig::OptimizerPaths(c) => finish(optimizer_paths::<B>(c, device), pictures),
         LessonConfig::UniversalApproximation(c) => {
             finish(universal_approximation::<B>(c, device), pictures)
         }

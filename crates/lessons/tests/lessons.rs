@@ -311,7 +311,7 @@ fn tensors_add_take_shapes_and_autodiff_gives_the_chain_rules_slope() {
     assert_eq!(r.sum, [6.0, 7.0, 8.0]);
     assert_eq!(r.sum_inner, r.sum, "the same code without autodiff");
     assert_eq!(r.shapes, [vec![64], vec![8, 8], vec![4, 4, 4]]);
-    assert_eq!(r.gradients.len(), 6);
+    assert_eq!(r.gradients.len(), 17);
     for g in &r.gradients {
         assert!((g.autodiff - 2.0 * (g.w - 1.0)).abs() < 1e-5, "{g:?}");
         assert!((g.error - (g.w - 1.0).powi(2)).abs() < 1e-5, "{g:?}");
@@ -332,4 +332,36 @@ fn tensors_add_take_shapes_and_autodiff_gives_the_chain_rules_slope() {
     assert!(!other.as_lectured(), "{}", other.headline());
     let w = other.gradients[0].w;
     assert!((other.gradients[0].autodiff - 4.0 * (2.0 * w - 1.0)).abs() < 1e-5);
+}
+
+#[test]
+fn momentum_and_the_adaptive_optimizers_beat_plain_descent_across_the_bowl() {
+    let _turn = turn();
+    let r = optimizer_paths::<B>(&OptimizerPathsLesson::default(), &Default::default());
+    println!("{}", r.headline());
+    assert_eq!(
+        r.paths
+            .iter()
+            .map(|p| p.optimizer.as_str())
+            .collect::<Vec<_>>(),
+        ["Sgd", "Momentum", "AdaGrad", "RmsProp", "Adam"]
+    );
+    for p in &r.paths {
+        assert_eq!(p.path.len(), r.steps + 1, "{}", p.optimizer);
+        assert_eq!(p.path[0], r.start);
+    }
+    assert!(r.as_lectured());
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(r.draw(dir.path()).unwrap().len(), 1);
+
+    // The check can fail: on a round bowl plain descent is no slower.
+    let round = optimizer_paths::<B>(
+        &OptimizerPathsLesson {
+            shallow: 1.0,
+            lrs: vec![0.5, 0.05, 0.3, 0.01, 0.01],
+            ..OptimizerPathsLesson::default()
+        },
+        &Default::default(),
+    );
+    assert!(!round.as_lectured(), "{}", round.headline());
 }

@@ -540,3 +540,80 @@ pub fn separating_lines(path: &Path, title: &str, panels: &[LinesPanel]) -> Resu
         Ok(())
     })
 }
+
+/// A loss surface over two parameters, sampled on a grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Surface {
+    pub x: (f32, f32),
+    pub y: (f32, f32),
+    /// Cells per side.
+    pub resolution: usize,
+    /// The loss per cell, row by row from the bottom (y = y.0) up.
+    pub loss: Vec<f32>,
+}
+
+/// Paths across a loss surface (darker is lower, on a log scale), one
+/// colour per path, each starting with a ring and ending with a dot.
+pub fn paths_on_surface(
+    path: &Path,
+    title: &str,
+    surface: &Surface,
+    paths: &[Curve],
+) -> Result<(), PlotError> {
+    let n = surface.resolution;
+    if n == 0 || surface.loss.len() != n * n {
+        return Err(empty(path, "no surface"));
+    }
+    let logs: Vec<f32> = surface.loss.iter().map(|l| l.max(1e-12).ln()).collect();
+    let (lo, hi) = span(logs.iter().copied()).unwrap_or((0.0, 1.0));
+    let (dx, dy) = (
+        (surface.x.1 - surface.x.0) / n as f32,
+        (surface.y.1 - surface.y.0) / n as f32,
+    );
+    draw(path, (760, 560), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, font(18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(surface.x.0..surface.x.1, surface.y.0..surface.y.1)?;
+        chart.draw_series(logs.iter().enumerate().map(|(i, &l)| {
+            let (col, row) = ((i % n) as f32, (i / n) as f32);
+            let (x, y) = (surface.x.0 + col * dx, surface.y.0 + row * dy);
+            Rectangle::new(
+                [(x, y), (x + dx, y + dy)],
+                sequential(1.0 - (l - lo) / (hi - lo)).filled(),
+            )
+        }))?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("first parameter")
+            .y_desc("second parameter")
+            .label_style(font(13))
+            .draw()?;
+        for (i, p) in paths.iter().enumerate() {
+            let colour = palette(i);
+            chart
+                .draw_series(LineSeries::new(p.points.clone(), colour.stroke_width(2)))?
+                .label(p.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                });
+            if let (Some(&first), Some(&last)) = (p.points.first(), p.points.last()) {
+                chart.draw_series([
+                    Circle::new(first, 6, colour.stroke_width(2)),
+                    Circle::new(last, 5, colour.filled()),
+                ])?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .label_font(font(13))
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}

@@ -10,7 +10,8 @@ mod grids;
 
 pub use charts::{
     curves, decision_maps, descent_path, function_panels, gradient_norms, line_fit,
-    separating_lines, Curve, DecisionPanel, EpochCurve, FunctionPanel, LinesPanel, NormSeries,
+    paths_on_surface, separating_lines, Curve, DecisionPanel, EpochCurve, FunctionPanel,
+    LinesPanel, NormSeries, Surface,
 };
 pub use grids::{confusion_matrix, digit_grid, prediction_card, Tile};
 
