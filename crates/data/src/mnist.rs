@@ -1,12 +1,16 @@
 //! MNIST and Fashion-MNIST: finding the four IDX files, loading them as `u8`,
 //! and viewing them as Burn datasets with a deterministic validation split.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::data::dataset::Dataset;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
+
+/// Classes of MNIST and of Fashion-MNIST.
+const CLASSES: u8 = 10;
 
 use crate::download::{self, Remote, RemoteFile};
 use crate::error::{DataError, Result};
@@ -356,12 +360,18 @@ pub struct DigitItem {
 pub struct DigitSet {
     digits: Arc<Digits>,
     indices: Vec<u32>,
+    /// Labels replaced by [`DigitSet::with_label_noise`], by source index.
+    relabelled: Option<Arc<HashMap<u32, u8>>>,
 }
 
 impl DigitSet {
     pub fn new(digits: Arc<Digits>) -> Self {
         let indices = (0..digits.len() as u32).collect();
-        Self { digits, indices }
+        Self {
+            digits,
+            indices,
+            relabelled: None,
+        }
     }
 
     /// Splits off the last `n` items, the conventional validation set
@@ -384,10 +394,12 @@ impl DigitSet {
             DigitSet {
                 digits: self.digits.clone(),
                 indices: head,
+                relabelled: self.relabelled.clone(),
             },
             DigitSet {
                 digits: self.digits,
                 indices: tail,
+                relabelled: self.relabelled,
             },
         ))
     }
@@ -403,6 +415,40 @@ impl DigitSet {
     pub fn take(mut self, n: usize) -> Self {
         self.indices.truncate(n);
         self
+    }
+
+    /// Gives `fraction` of the items (chosen by `seed`) a wrong label, drawn
+    /// at random from the other classes: the noisy labels real data sets
+    /// have, which a net with room to spare memorises.
+    pub fn with_label_noise(mut self, fraction: f64, seed: u64) -> Result<Self> {
+        if !(0.0..1.0).contains(&fraction) {
+            return Err(DataError::InvalidArgument {
+                what: "label noise",
+                reason: format!("{fraction} is not a fraction in [0, 1)"),
+            });
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let count = (fraction * self.indices.len() as f64).round() as usize;
+        let mut chosen = self.indices.clone();
+        chosen.shuffle(&mut rng);
+        let mut relabelled = self.relabelled.as_deref().cloned().unwrap_or_default();
+        for &source in &chosen[..count] {
+            let label = self.digits.label(source as usize);
+            // One of the nine other classes, each as likely.
+            let other = (label + rng.random_range(1..CLASSES)) % CLASSES;
+            relabelled.insert(source, other);
+        }
+        self.relabelled = Some(Arc::new(relabelled));
+        Ok(self)
+    }
+
+    /// The label item `i` is trained with (a replaced one if it was).
+    pub fn label(&self, i: usize) -> u8 {
+        let source = self.indices[i];
+        self.relabelled
+            .as_ref()
+            .and_then(|r| r.get(&source).copied())
+            .unwrap_or_else(|| self.digits.label(source as usize))
     }
 
     /// Index into the underlying [`Digits`] of item `i`.
@@ -422,11 +468,48 @@ impl Dataset<DigitItem> for DigitSet {
         pixels.copy_from_slice(self.digits.image(source));
         Some(DigitItem {
             pixels,
-            label: self.digits.label(source),
+            label: self.label(index),
         })
     }
 
     fn len(&self) -> usize {
         self.indices.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(n: usize) -> DigitSet {
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        DigitSet::new(Arc::new(Digits::new(vec![0; n * PIXELS], labels).unwrap()))
+    }
+
+    #[test]
+    fn label_noise_changes_that_share_of_labels_always_to_another_class() {
+        let noisy = set(1000).with_label_noise(0.2, 7).unwrap();
+        let changed: Vec<usize> = (0..1000)
+            .filter(|&i| noisy.label(i) != noisy.digits().label(i))
+            .collect();
+        assert_eq!(changed.len(), 200, "a label changed is never its own class");
+        let items: Vec<u8> = (0..1000).map(|i| noisy.get(i).unwrap().label).collect();
+        assert!(
+            (0..1000).all(|i| items[i] == noisy.label(i)),
+            "items carry the new labels"
+        );
+        let again = set(1000).with_label_noise(0.2, 7).unwrap();
+        assert!(
+            (0..1000).all(|i| again.label(i) == noisy.label(i)),
+            "fixed by the seed"
+        );
+        // The wrong labels stay with their images through a split and a shuffle.
+        let (head, _) = noisy.clone().split_last(100).unwrap();
+        let shuffled = head.shuffled(3);
+        for i in 0..shuffled.len() {
+            let source = shuffled.source_index(i);
+            assert_eq!(shuffled.label(i), noisy.label(source));
+        }
+        assert!(set(10).with_label_noise(1.0, 1).is_err());
     }
 }

@@ -247,10 +247,18 @@ pub struct TrainSpec {
     /// test images are never moved.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub shift: usize,
+    /// This share of the training images (after `limit`) get a wrong label,
+    /// the same images whatever the seed: noise a large net memorises.
+    #[serde(default, skip_serializing_if = "is_nothing")]
+    pub label_noise: f64,
 }
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+fn is_nothing(x: &f64) -> bool {
+    *x == 0.0
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -288,6 +296,195 @@ pub struct RunConfig {
     pub dataset: DatasetName,
     pub model: ModelSpec,
     pub train: TrainSpec,
+    /// What this run must show against others (`[[check]]` tables): the
+    /// report's verdict for a comparison with no lecture figure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub check: Vec<Claim>,
+    /// `reproduce` trains the run again from each of these seeds, into
+    /// `<name>-seed<N>` beside it; checks compare the mean over all seeds
+    /// and can demand a margin beyond their range.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repeat_seeds: Vec<u64>,
+    /// A picture `reproduce` draws once the runs it names are done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figure: Option<FigureSpec>,
+}
+
+/// A figure a run's check is about, measured from its run folder(s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimMetric {
+    /// Test accuracy, in percent.
+    TestAccuracy,
+    /// Mean training loss over the first epoch: how fast a net starts to learn.
+    FirstEpochTrainLoss,
+    /// Training accuracy in the last epoch, in percent.
+    FinalTrainAccuracy,
+    /// Validation loss after the last epoch over its lowest: above 1, the
+    /// net got worse on unseen images while it trained on.
+    ValidLossRise,
+}
+
+impl ClaimMetric {
+    pub fn words(self) -> &'static str {
+        match self {
+            ClaimMetric::TestAccuracy => "test accuracy",
+            ClaimMetric::FirstEpochTrainLoss => "first-epoch training loss",
+            ClaimMetric::FinalTrainAccuracy => "last-epoch training accuracy",
+            ClaimMetric::ValidLossRise => "last over lowest validation loss",
+        }
+    }
+}
+
+/// How much a claim's figure must clear the others by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "MarginText", into = "MarginText")]
+pub enum Margin {
+    #[default]
+    Nothing,
+    /// In the metric's own units (points of accuracy, units of loss).
+    By(f64),
+    /// The widest range across seeds among the runs compared.
+    Spread,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+enum MarginText {
+    Number(f64),
+    Word(String),
+}
+
+impl TryFrom<MarginText> for Margin {
+    type Error = String;
+    fn try_from(text: MarginText) -> Result<Self, String> {
+        match text {
+            MarginText::Number(x) if x.is_finite() && x >= 0.0 => Ok(Margin::By(x)),
+            MarginText::Number(x) => Err(format!("by = {x}: must be zero or a positive number")),
+            MarginText::Word(w) if w == "spread" => Ok(Margin::Spread),
+            MarginText::Word(w) => Err(format!(
+                "by = {w:?}: must be a number or \"spread\" (the runs' range across seeds)"
+            )),
+        }
+    }
+}
+
+impl From<Margin> for MarginText {
+    fn from(m: Margin) -> Self {
+        match m {
+            Margin::Nothing => MarginText::Number(0.0),
+            Margin::By(x) => MarginText::Number(x),
+            Margin::Spread => MarginText::Word("spread".into()),
+        }
+    }
+}
+
+/// One claim of a `[[check]]`: this run's `metric` is above or below each
+/// named run's (by more than `by`), or at least or at most a value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    pub metric: ClaimMetric,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub above: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub below: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_most: Option<f64>,
+    #[serde(default)]
+    pub by: Margin,
+}
+
+/// A comparison's picture: `metric` per epoch of this run and of `with`,
+/// one curve each, with each early-stopped run's kept epoch marked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FigureSpec {
+    pub metric: CurveMetric,
+    pub with: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CurveMetric {
+    ValidLoss,
+    TrainLoss,
+    ValidAccuracy,
+}
+
+impl CurveMetric {
+    pub fn words(self) -> &'static str {
+        match self {
+            CurveMetric::ValidLoss => "validation loss",
+            CurveMetric::TrainLoss => "training loss",
+            CurveMetric::ValidAccuracy => "validation accuracy (%)",
+        }
+    }
+
+    /// The picture's file name.
+    pub fn file(self) -> &'static str {
+        match self {
+            CurveMetric::ValidLoss => "validation-loss.png",
+            CurveMetric::TrainLoss => "training-loss.png",
+            CurveMetric::ValidAccuracy => "validation-accuracy.png",
+        }
+    }
+}
+
+impl Claim {
+    /// Exactly one kind of comparison, naming real experiments.
+    fn validate(&self, i: usize) -> Result<(), ConfigError> {
+        let field = |name: &str| format!("check[{i}].{name}");
+        let kinds = [
+            !self.above.is_empty(),
+            !self.below.is_empty(),
+            self.at_least.is_some(),
+            self.at_most.is_some(),
+        ];
+        if kinds.iter().filter(|&&k| k).count() != 1 {
+            return Err(ConfigError::Invalid {
+                field: format!("check[{i}]"),
+                value: format!("{:?}", self.metric),
+                expected:
+                    "needs exactly one of above = [runs], below = [runs], at_least = x, at_most = x"
+                        .into(),
+            });
+        }
+        for name in self.above.iter().chain(&self.below) {
+            check_name(name).map_err(|_| ConfigError::Invalid {
+                field: field(if self.above.is_empty() {
+                    "below"
+                } else {
+                    "above"
+                }),
+                value: format!("{name:?}"),
+                expected: "must name an experiment".into(),
+            })?;
+        }
+        if let Some(x) = self.at_least.or(self.at_most) {
+            if !x.is_finite() {
+                return Err(ConfigError::Invalid {
+                    field: field(if self.at_least.is_some() {
+                        "at_least"
+                    } else {
+                        "at_most"
+                    }),
+                    value: x.to_string(),
+                    expected: "must be a number".into(),
+                });
+            }
+            if self.by == Margin::Spread {
+                return Err(ConfigError::Invalid {
+                    field: field("by"),
+                    value: "\"spread\"".into(),
+                    expected: "only compares with other runs (above or below)".into(),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Rejects a CNN that cannot be built or cannot see its image: no blocks,
@@ -370,6 +567,11 @@ fn check_cnn(config: &CnnConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// The folder of a run repeated from another seed.
+pub fn repeat_name(name: &str, seed: u64) -> String {
+    format!("{name}-seed{seed}")
+}
+
 /// Experiment names name folders: letters, digits, '-', '_' and '.' only.
 pub fn check_name(name: &str) -> Result<(), ConfigError> {
     if name.is_empty()
@@ -442,6 +644,13 @@ impl RunConfig {
         if t.patience == Some(0) {
             return invalid("train.patience", "0".into(), "must be at least 1 epoch");
         }
+        if !(0.0..1.0).contains(&t.label_noise) {
+            return invalid(
+                "train.label_noise",
+                t.label_noise.to_string(),
+                "must be a fraction in [0, 1): the share of training labels made wrong",
+            );
+        }
         if t.limit == Some(0) {
             return invalid("train.limit", "0".into(), "must be at least 1 image");
         }
@@ -479,7 +688,30 @@ impl RunConfig {
             check_cnn(&config)?;
         }
         check_name(&self.name)?;
+        for (i, claim) in self.check.iter().enumerate() {
+            claim.validate(i)?;
+        }
+        let mut seeds = HashSet::from([t.seed]);
+        if let Some(again) = self.repeat_seeds.iter().find(|s| !seeds.insert(**s)) {
+            return invalid(
+                "repeat_seeds",
+                again.to_string(),
+                "each seed once, and not train.seed (the run itself)",
+            );
+        }
         Ok(())
+    }
+
+    /// The run again from `seed`, as `reproduce` trains it for a check's
+    /// spread: its own name, nothing left to check or draw.
+    pub fn repeat(&self, seed: u64) -> RunConfig {
+        let mut copy = self.clone();
+        copy.name = repeat_name(&self.name, seed);
+        copy.train.seed = seed;
+        copy.check.clear();
+        copy.repeat_seeds.clear();
+        copy.figure = None;
+        copy
     }
 
     pub fn optimizer(&self) -> OptimizerConfig {
@@ -600,6 +832,24 @@ lr = 0.001
     }
 
     #[test]
+    fn a_margin_is_a_number_or_spread_and_nothing_else() {
+        let with = |by: &str| {
+            GOOD.replace(
+                "lr = 0.001",
+                "lr = 0.001\n[[check]]\nmetric = \"test_accuracy\"\nabove = [\"a\"]",
+            ) + &format!("by = {by}\n")
+        };
+        // `[[check]]` follows `[train]`: put it last so `by` lands in the claim.
+        let parsed = |by: &str| RunConfig::parse(&with(by), "t.toml").map(|c| c.check[0].by);
+        assert_eq!(parsed("2.5").unwrap(), Margin::By(2.5));
+        assert_eq!(parsed("\"spread\"").unwrap(), Margin::Spread);
+        let msg = parsed("\"lots\"").unwrap_err().to_string();
+        assert!(msg.contains("must be a number or \"spread\""), "{msg}");
+        let msg = parsed("-1.0").unwrap_err().to_string();
+        assert!(msg.contains("must be zero or a positive number"), "{msg}");
+    }
+
+    #[test]
     fn unknown_key_is_named() {
         let msg = err(&GOOD.replace("lr = 0.001", "lr = 0.001\nlearning_rat = 3"));
         assert!(msg.contains("unknown field `learning_rat`"), "{msg}");
@@ -635,6 +885,31 @@ lr = 0.001
                 "lr = 0.001",
                 "lr = 0.001\nshift = 15",
                 "train.shift = 15: must be 0 to 14 pixels",
+            ),
+            (
+                "lr = 0.001",
+                "lr = 0.001\nlabel_noise = 1.0",
+                "train.label_noise = 1: must be a fraction",
+            ),
+            (
+                "name = \"t\"",
+                "name = \"t\"\nrepeat_seeds = [1, 42]",
+                "repeat_seeds = 42: each seed once, and not train.seed",
+            ),
+            (
+                "lr = 0.001",
+                "lr = 0.001\n[[check]]\nmetric = \"test_accuracy\"\nabove = [\"a\"]\nat_least = 3.0",
+                "check[0] = TestAccuracy: needs exactly one of",
+            ),
+            (
+                "lr = 0.001",
+                "lr = 0.001\n[[check]]\nmetric = \"test_accuracy\"\nat_least = 90.0\nby = \"spread\"",
+                "check[0].by = \"spread\": only compares with other runs",
+            ),
+            (
+                "lr = 0.001",
+                "lr = 0.001\n[[check]]\nmetric = \"test_accuracy\"\nbelow = [\"../x\"]",
+                "check[0].below = \"../x\": must name an experiment",
             ),
         ] {
             let msg = err(&GOOD.replace(from, to));

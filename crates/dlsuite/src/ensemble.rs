@@ -291,6 +291,7 @@ impl OnBackend for EnsembleJob {
             load_seconds: 0.0,
             parameters: results.iter().map(|r| r.parameters).sum(),
             git_revision: git_revision(),
+            kept_epoch: None,
         };
         write_json(&self.run_dir.join("summary.json"), &summary)?;
         let picture = self.run_dir.join("confusion.png");

@@ -227,6 +227,19 @@ mod tests {
                     );
                 }
             }
+            if let Experiment::Training(c) = &e {
+                let compared = c.check.iter().flat_map(|k| k.above.iter().chain(&k.below));
+                let drawn = c.figure.iter().flat_map(|f| &f.with);
+                for other in compared.chain(drawn) {
+                    assert!(
+                        names.contains(other) && other != name,
+                        "{name}: compares with {other:?}, which is no other experiment"
+                    );
+                }
+                if c.group.as_deref() == Some("compare") {
+                    assert!(!c.check.is_empty(), "{name}: a comparison without a check");
+                }
+            }
         }
     }
 

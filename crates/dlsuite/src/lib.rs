@@ -3,6 +3,7 @@
 
 pub mod artifacts;
 pub mod backend;
+pub mod check;
 pub mod commands;
 pub mod config;
 pub mod ensemble;

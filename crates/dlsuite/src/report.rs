@@ -8,7 +8,8 @@ use dlsuite_lessons::LessonConfig;
 
 use crate::artifacts::write_atomic;
 use crate::backend::BackendChoice;
-use crate::config::{EnsembleExperiment, ModelSpec, RunConfig};
+use crate::check::{check_claim, ClaimOutcome};
+use crate::config::{ClaimMetric, EnsembleExperiment, ModelSpec, RunConfig};
 use crate::experiment::{Experiment, GROUPS};
 use crate::lesson::LessonSummary;
 use crate::run_dir::read_summary;
@@ -60,6 +61,41 @@ pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
         pictures: pictures_in(&dir),
     };
     match experiment {
+        Experiment::Training(config) if !config.check.is_empty() => {
+            let s = read_summary(&dir).ok()?;
+            let outcomes: Vec<ClaimOutcome> = config
+                .check
+                .iter()
+                .map(|c| check_claim(&config.name, c, artifacts))
+                .collect();
+            let verdict = if outcomes.iter().any(|o| o.holds == Some(false)) {
+                Verdict::Misses
+            } else if outcomes.iter().all(|o| o.holds == Some(true)) {
+                Verdict::Meets
+            } else {
+                Verdict::NoFigure
+            };
+            let join = |part: fn(&ClaimOutcome) -> &str| {
+                outcomes.iter().map(part).collect::<Vec<_>>().join("; and ")
+            };
+            let measured = join(|o| &o.measured);
+            let ours = if config
+                .check
+                .iter()
+                .any(|c| c.metric == ClaimMetric::TestAccuracy)
+            {
+                measured
+            } else {
+                format!("{:.2}%; {measured}", s.test_accuracy)
+            };
+            Some(Row {
+                epochs: Some(s.epochs),
+                wall_seconds: s.wall_seconds,
+                backend: s.backend,
+                parameters: Some(s.parameters),
+                ..base(join(|o| &o.claim), ours, verdict)
+            })
+        }
         Experiment::Training(RunConfig {
             lecture_accuracy, ..
         })
@@ -113,8 +149,8 @@ pub fn render(rows: &[Row]) -> String {
     let mut out = String::from(
         "# Results against the lectures\n\n\
          Written by `dlsuite reproduce`: one row per experiment that has a result in this folder.\n\
-         ✅ meets or beats the lecture's figure (for lessons: shows what the lecture shows), \
-         ❌ does not, · no figure to compare.\n",
+         ✅ meets or beats the lecture's figure (for lessons and comparisons: shows what the \
+         lecture shows), ❌ does not, · no figure to compare (or a run a check needs is missing).\n",
     );
     let total: f64 = rows.iter().map(|r| r.wall_seconds).sum();
     let misses = rows.iter().filter(|r| r.verdict == Verdict::Misses).count();
@@ -273,6 +309,16 @@ pub fn estimate_seconds(
         }
         // Each member classifies the test set once more to vote.
         return Some(total + 15.0 * e.members.len() as f64);
+    }
+    if let Experiment::Training(c) = experiment {
+        if !c.repeat_seeds.is_empty() {
+            // Its repeats train the same net on the same data.
+            let mut once = c.repeat(c.train.seed);
+            once.name = c.name.clone();
+            let one = Experiment::Training(once);
+            let each = estimate_seconds(&one, backend, artifacts, scheduled)?;
+            return Some(each * (1 + c.repeat_seeds.len()) as f64);
+        }
     }
     if let Some(seconds) = from_history(experiment, backend, artifacts) {
         return Some(seconds);

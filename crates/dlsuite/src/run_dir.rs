@@ -47,6 +47,10 @@ pub struct RunSummary {
     pub load_seconds: f64,
     pub parameters: usize,
     pub git_revision: String,
+    /// The epoch whose weights were kept and tested: the best one under
+    /// early stopping (absent: the last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_epoch: Option<usize>,
 }
 
 /// Every epoch in a run folder's `metrics.jsonl`, in order, one per epoch;

@@ -44,7 +44,14 @@ const TRAINING_PICTURES: [&str; 4] = [
 const MAY_CHANGE: [&str; 3] = ["train.epochs", "train.patience", "backend"];
 
 /// Wording that does not change what is trained.
-const IGNORED: [&str; 3] = ["description", "lecture_accuracy", "group"];
+const IGNORED: [&str; 6] = [
+    "description",
+    "lecture_accuracy",
+    "group",
+    "check",
+    "repeat_seeds",
+    "figure",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

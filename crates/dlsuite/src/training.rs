@@ -27,6 +27,10 @@ use crate::run_folder::{
 };
 
 /// A training request, ready to be dispatched to a backend.
+/// Which images get wrong labels does not depend on the run's seed: runs
+/// from several seeds see the same noisy set.
+const LABEL_NOISE_SEED: u64 = 0x004e_015e;
+
 pub struct TrainJob {
     pub config: RunConfig,
     pub backend: BackendChoice,
@@ -79,6 +83,9 @@ impl OnBackend for TrainJob {
         if let Some(limit) = t.limit {
             train_set = train_set.take(limit);
         }
+        if t.label_noise > 0.0 {
+            train_set = train_set.with_label_noise(t.label_noise, LABEL_NOISE_SEED)?;
+        }
         println!(
             "{}: {} on {} ({} train{}, {} validation, {} test images; loaded in {:.2} s), backend {}",
             config.name,
@@ -88,6 +95,9 @@ impl OnBackend for TrainJob {
             match t.shift {
                 0 => String::new(),
                 n => format!(" shifted up to {n} px at random"),
+            } + &match t.label_noise {
+                0.0 => String::new(),
+                f => format!(", {:.0}% of them wrongly labelled", 100.0 * f),
             },
             valid_set.len(),
             test_digits.len(),
@@ -152,6 +162,7 @@ impl OnBackend for TrainJob {
             &self.run_dir,
         )?;
         let model = result.model;
+        let kept_epoch = (t.patience.is_some()).then_some(result.kept_epoch);
 
         model
             .clone()
@@ -181,6 +192,7 @@ impl OnBackend for TrainJob {
             load_seconds,
             parameters,
             git_revision: git_revision(),
+            kept_epoch,
         };
         write_json(&self.run_dir.join("summary.json"), &summary)?;
         let pictures = draw_run_pictures(
@@ -196,6 +208,9 @@ impl OnBackend for TrainJob {
             record_pictures(&self.run_dir, &mut open.marker, drawn)?;
         }
         report_pictures(pictures);
+        if let Some(kept) = kept_epoch.filter(|&k| k != summary.epochs) {
+            println!("early stopping: keeping epoch {kept}'s weights, the lowest validation loss");
+        }
         println!(
             "test accuracy {:.2}% (loss {:.4}) after {} epochs, {:.1} s/epoch, {} parameters; artifacts in {}",
             summary.test_accuracy,

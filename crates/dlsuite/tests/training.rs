@@ -20,7 +20,9 @@ use dlsuite::run_folder::WriteMode;
 use dlsuite::training::TrainJob;
 use dlsuite_data::{DigitSet, Digits, ImageBatcher, Kind, Split};
 use dlsuite_speed::TunedAutodiff;
-use dlsuite_train::{fit, FitConfig, LrSchedule, OptimizerChoice, OptimizerConfig, Recorder};
+use dlsuite_train::{
+    best_epoch, fit, FitConfig, LrSchedule, OptimizerChoice, OptimizerConfig, Recorder,
+};
 
 type B = Autodiff<NdArray>;
 
@@ -90,6 +92,70 @@ fn mlp_overfits_a_tiny_subset_through_the_learner() {
     assert_eq!(eval.accuracy, 100.0, "the net memorises 100 images");
     let lines = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 30);
+}
+
+#[test]
+fn early_stopping_keeps_the_weights_of_its_lowest_validation_loss() {
+    let device = Default::default();
+    B::seed(&device, 3);
+    let digits = Arc::new(Digits::load_dir(&fixture_dir(), Split::Train).unwrap());
+    // Noisy labels that a wide net memorises: the validation loss turns up.
+    let (train_set, valid_set) = DigitSet::new(digits.clone()).split_last(300).unwrap();
+    let train_set = train_set.with_label_noise(0.3, 1).unwrap();
+    let batcher = ImageBatcher::grid(Kind::Mnist.normalization());
+    let train = DataLoaderBuilder::new(batcher.clone())
+        .batch_size(25)
+        .shuffle(1)
+        .build(train_set);
+    let valid = DataLoaderBuilder::new(batcher)
+        .batch_size(100)
+        .build(valid_set);
+    let spec = config("kind = \"mlp\"\nhidden = [256, 256]", 1).model;
+    let net: Net<B> = build_net(&spec, &device);
+    let dir = tempfile::tempdir().unwrap();
+    let optimizer = B::optimizer(&OptimizerConfig::new(OptimizerChoice::Adam));
+    let fit_config = FitConfig {
+        epochs: 40,
+        schedule: LrSchedule::Constant { lr: 0.003 },
+        patience: Some(3),
+        dashboard: false,
+        resume_from: None,
+    };
+    let result = fit(net, optimizer, &fit_config, train, valid, dir.path()).unwrap();
+    let last = result.epochs.last().unwrap().epoch;
+    let best = best_epoch(&result.epochs).unwrap();
+    assert!(last < 40, "stopped early (after {last} epochs)");
+    assert_eq!(result.kept_epoch, best);
+    assert!(
+        best < last,
+        "the best epoch {best} is before the stop {last}"
+    );
+    // Scoring the kept model on the validation images gives that epoch's loss.
+    let valid_digits = Digits::new(
+        digits.pixels()[300 * 784..].to_vec(),
+        digits.labels()[300..].to_vec(),
+    )
+    .unwrap();
+    let kept = evaluate(&result.model, &valid_digits, Kind::Mnist, &device);
+    let at = |e: usize| result.epochs[e - 1].valid_loss;
+    assert!(
+        (kept.loss - at(best)).abs() < 1e-3 * at(best),
+        "kept model's loss {} vs best epoch's {} (last {})",
+        kept.loss,
+        at(best),
+        at(last)
+    );
+    assert!(at(last) > at(best) * 1.01, "the last weights are worse");
+    let on_disk: Vec<String> = std::fs::read_dir(dir.path().join("checkpoint"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("model-"))
+        .collect();
+    assert!(
+        on_disk.contains(&format!("model-{best}.mpk")),
+        "{on_disk:?}"
+    );
+    assert_eq!(on_disk.len(), 3, "the last two and the best: {on_disk:?}");
 }
 
 #[test]

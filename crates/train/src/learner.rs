@@ -3,7 +3,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use burn::data::dataloader::DataLoader;
-use burn::module::AutodiffModule;
+use burn::module::{AutodiffModule, Module};
 use burn::optim::Optimizer;
 use burn::tensor::backend::AutodiffBackend;
 use burn::train::metric::store::{Aggregate, Direction, Split};
@@ -18,6 +18,7 @@ use burn::train::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::keep_best::KeepLastAndBest;
 use crate::logger::{EpochLog, EpochMetrics};
 use crate::resume::ContinuedShuffle;
 use crate::schedule::LrSchedule;
@@ -61,12 +62,21 @@ pub enum FitError {
         "{what}; training stopped after {done} epoch(s). What was written before is kept: --resume continues from the last whole checkpoint"
     )]
     Stopped { what: String, done: usize },
+    #[error("{path}: cannot load the best epoch's weights ({epoch}) to keep: {message}")]
+    BestLost {
+        path: String,
+        epoch: usize,
+        message: String,
+    },
 }
 
 /// The trained (inference) model and the per-epoch figures.
 pub struct FitResult<M> {
     pub model: M,
     pub epochs: Vec<EpochMetrics>,
+    /// The epoch whose weights `model` holds: the last one, or with early
+    /// stopping the one of lowest validation loss.
+    pub kept_epoch: usize,
 }
 
 /// Trains `model` with `optimizer` through burn-train's `Learner`:
@@ -116,6 +126,7 @@ where
         .metric_train_numeric(LearningRateMetric::new())
         .with_metric_logger(log)
         .with_file_checkpointer(recorder.clone())
+        .with_checkpointing_strategy(KeepLastAndBest::new(epochs.clone()))
         .num_epochs(config.epochs);
     if let Some(n_epochs) = config.patience {
         training = training.early_stopping(MetricEarlyStoppingStrategy::new(
@@ -161,10 +172,44 @@ where
             done: epochs.len(),
         });
     }
+    let last = epochs.last().map_or(0, |e| e.epoch);
+    let (model, kept_epoch) = match (config.patience, best_epoch(&epochs)) {
+        // Early stopping ends `patience` epochs past the best one; those
+        // later weights are what it is meant to avoid.
+        (Some(_), Some(best)) if best != last => {
+            let path = dir.join("checkpoint").join(format!("model-{best}.mpk"));
+            let device = result.model.devices().into_iter().next();
+            let loaded = device.ok_or_else(|| "the model holds no tensors".to_string());
+            let model = loaded.and_then(|device| {
+                result
+                    .model
+                    .load_file(&path, &recorder, &device)
+                    .map_err(|e| e.to_string())
+            });
+            let model = model.map_err(|message| FitError::BestLost {
+                path: path.display().to_string(),
+                epoch: best,
+                message,
+            })?;
+            (model, best)
+        }
+        _ => (result.model, last),
+    };
     Ok(FitResult {
-        model: result.model,
+        model,
         epochs,
+        kept_epoch,
     })
+}
+
+/// The epoch of lowest validation loss (the first of equals), as burn-train's
+/// default checkpointing keeps it.
+pub fn best_epoch(epochs: &[EpochMetrics]) -> Option<usize> {
+    epochs
+        .iter()
+        .filter(|e| e.valid_loss.is_finite())
+        .min_by(|a, b| a.valid_loss.total_cmp(&b.valid_loss))
+        .map(|e| e.epoch)
 }
 
 /// Renders nothing: without a terminal, [`EpochLog`] prints one line an epoch.

@@ -3,6 +3,7 @@
 //! choices, and the wiring into burn-train's `Learner`.
 
 mod descent;
+mod keep_best;
 mod learner;
 mod logger;
 mod optimizer;
@@ -12,7 +13,7 @@ mod schedule;
 mod step;
 
 pub use descent::full_batch_descent;
-pub use learner::{fit, FitConfig, FitError, FitResult};
+pub use learner::{best_epoch, fit, FitConfig, FitError, FitResult};
 pub use logger::{read_history, Divergence, EpochLog, EpochMetrics};
 pub use optimizer::{
     AnyOptimizer, AnyOptimizerRecord, OptimizerChoice, OptimizerConfig, ADAM_EPSILON,

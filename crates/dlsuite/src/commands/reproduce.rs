@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::backend::{dispatch, BackendChoice};
+use crate::check::draw_figure;
 use crate::commands::BACKEND_HELP;
 use crate::config::DatasetName;
 use crate::ensemble::EnsembleJob;
@@ -12,7 +13,8 @@ use crate::experiment::{select, Experiment, EXPERIMENTS_DIR};
 use crate::lesson::LessonJob;
 use crate::report::{duration, estimate_seconds, write_report};
 use crate::run_dir::ARTIFACTS_DIR;
-use crate::run_folder::WriteMode;
+use crate::run_folder::{inspect, record_pictures, FoundRun, Holds, WriteMode};
+use crate::run_lock::RunLock;
 use crate::training::TrainJob;
 
 #[derive(clap::Args)]
@@ -98,6 +100,7 @@ impl Reproduce {
                 failed.push(experiment.name().to_string());
             }
         }
+        draw_figures(&chosen, &self.artifacts);
         let everything = select("all", dir)?;
         let (report, rows) = write_report(&everything, &self.artifacts)?;
         println!(
@@ -148,18 +151,32 @@ impl Reproduce {
         let run_dir = self.artifacts.join(experiment.name());
         match experiment {
             Experiment::Training(config) => {
-                let data_dir = self.data_dir(config.dataset);
-                dispatch(
-                    self.backend,
-                    TrainJob {
-                        config: config.clone(),
-                        backend: self.backend,
-                        data_dir,
-                        run_dir,
-                        dashboard: false,
-                        mode: WriteMode::Overwrite,
-                    },
-                )??;
+                let runs = std::iter::once((config.clone(), run_dir)).chain(
+                    config.repeat_seeds.iter().map(|&seed| {
+                        let copy = config.repeat(seed);
+                        let dir = self.artifacts.join(&copy.name);
+                        (copy, dir)
+                    }),
+                );
+                for (config, run_dir) in runs {
+                    if config.name != experiment.name() {
+                        println!(
+                            "\n{}: the same run from seed {}",
+                            config.name, config.train.seed
+                        );
+                    }
+                    dispatch(
+                        self.backend,
+                        TrainJob {
+                            data_dir: self.data_dir(config.dataset),
+                            config,
+                            backend: self.backend,
+                            run_dir,
+                            dashboard: false,
+                            mode: WriteMode::Overwrite,
+                        },
+                    )??;
+                }
             }
             Experiment::Ensemble(ensemble) => {
                 let data_dir = self.data_dir(ensemble.dataset);
@@ -188,6 +205,41 @@ impl Reproduce {
             }
         }
         Ok(())
+    }
+}
+
+/// Comparisons' pictures, drawn once every run they show has finished;
+/// one that cannot be drawn is reported and the others go on.
+fn draw_figures(chosen: &[Experiment], artifacts: &Path) {
+    for experiment in chosen {
+        let Experiment::Training(config) = experiment else {
+            continue;
+        };
+        let dir = artifacts.join(&config.name);
+        if config.figure.is_none() {
+            continue;
+        }
+        let drawn = RunLock::acquire(&dir)
+            .map_err(anyhow::Error::from)
+            .and_then(|_lock| draw_figure(config, artifacts).map(|p| (p, _lock)))
+            .and_then(|(path, _lock)| {
+                let Some(path) = path else {
+                    return Ok(None);
+                };
+                if let Ok(Holds::Run(FoundRun {
+                    marker: Some(mut marker),
+                    ..
+                })) = inspect(&dir)
+                {
+                    record_pictures(&dir, &mut marker, std::slice::from_ref(&path))?;
+                }
+                Ok(Some(path))
+            });
+        match drawn {
+            Ok(Some(path)) => println!("{}: drew {}", config.name, path.display()),
+            Ok(None) => {}
+            Err(err) => eprintln!("{}: cannot draw its figure: {err:#}", config.name),
+        }
     }
 }
 
