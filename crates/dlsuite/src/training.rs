@@ -26,11 +26,11 @@ use crate::run_folder::{
     open_run, record_pictures, RunKind, RunRequest, Start, WriteMode, MARKER_FILE,
 };
 
-/// A training request, ready to be dispatched to a backend.
 /// Which images get wrong labels does not depend on the run's seed: runs
 /// from several seeds see the same noisy set.
 const LABEL_NOISE_SEED: u64 = 0x004e_015e;
 
+/// A training request, ready to be dispatched to a backend.
 pub struct TrainJob {
     pub config: RunConfig,
     pub backend: BackendChoice,
@@ -162,7 +162,7 @@ impl OnBackend for TrainJob {
             &self.run_dir,
         )?;
         let model = result.model;
-        let kept_epoch = (t.patience.is_some()).then_some(result.kept_epoch);
+        let kept_epoch = t.patience.is_some().then_some(result.kept_epoch);
 
         model
             .clone()

@@ -1,8 +1,10 @@
 //! Which checkpoints a run keeps: the last two (a resume falls back to the
 //! earlier one when the last was cut short) and the epoch of lowest
 //! validation loss as `metrics.jsonl` records it, the weights early stopping
-//! keeps. burn-train's own best-epoch strategy reads its cached aggregates,
-//! which can name a different epoch than the history the suite reports.
+//! keeps. burn-train's own best-epoch strategy asks the event store, whose
+//! logger keeps only recent epochs (and once named another epoch than the
+//! history and deleted the one early stopping needed); this one reads the
+//! history the suite reports.
 
 use std::sync::{Arc, Mutex};
 

@@ -234,33 +234,8 @@ impl MetricLogger for EpochLog {
         if let Ok(mut epochs) = self.epochs.lock() {
             epochs.push(metrics);
         }
-        // burn-train's best-epoch checkpointing asks for every epoch's mean,
-        // however old: a finished epoch's steps shrink to one aggregate.
-        for ((_, _, e), values) in self.entries.iter_mut() {
-            if *e == epoch && values.len() > 1 {
-                let count: usize = values
-                    .iter()
-                    .map(|v| match v {
-                        NumericEntry::Value(_) => 1,
-                        NumericEntry::Aggregated { count, .. } => *count,
-                    })
-                    .sum();
-                let sum: f64 = values
-                    .iter()
-                    .map(|v| match v {
-                        NumericEntry::Value(x) => *x,
-                        NumericEntry::Aggregated {
-                            aggregated_value,
-                            count,
-                        } => aggregated_value * *count as f64,
-                    })
-                    .sum();
-                *values = vec![NumericEntry::Aggregated {
-                    aggregated_value: sum / count.max(1) as f64,
-                    count,
-                }];
-            }
-        }
+        // Old epochs are no longer queried by early stopping beyond its window.
+        self.entries.retain(|(_, _, e), _| *e + 8 > epoch);
     }
 }
 

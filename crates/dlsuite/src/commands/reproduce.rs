@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::backend::{dispatch, BackendChoice};
 use crate::check::draw_figure;
 use crate::commands::BACKEND_HELP;
-use crate::config::DatasetName;
+use crate::config::{DatasetName, RunConfig};
 use crate::ensemble::EnsembleJob;
 use crate::experiment::{select, Experiment, EXPERIMENTS_DIR};
 use crate::lesson::LessonJob;
@@ -215,32 +215,33 @@ fn draw_figures(chosen: &[Experiment], artifacts: &Path) {
         let Experiment::Training(config) = experiment else {
             continue;
         };
-        let dir = artifacts.join(&config.name);
         if config.figure.is_none() {
             continue;
         }
-        let drawn = RunLock::acquire(&dir)
-            .map_err(anyhow::Error::from)
-            .and_then(|_lock| draw_figure(config, artifacts).map(|p| (p, _lock)))
-            .and_then(|(path, _lock)| {
-                let Some(path) = path else {
-                    return Ok(None);
-                };
-                if let Ok(Holds::Run(FoundRun {
-                    marker: Some(mut marker),
-                    ..
-                })) = inspect(&dir)
-                {
-                    record_pictures(&dir, &mut marker, std::slice::from_ref(&path))?;
-                }
-                Ok(Some(path))
-            });
-        match drawn {
+        match draw_and_record(config, artifacts) {
             Ok(Some(path)) => println!("{}: drew {}", config.name, path.display()),
             Ok(None) => {}
             Err(err) => eprintln!("{}: cannot draw its figure: {err:#}", config.name),
         }
     }
+}
+
+/// Draws `config`'s figure into its run folder under the folder's lock and
+/// records it in the run's marker, so that `--overwrite` removes it too.
+fn draw_and_record(config: &RunConfig, artifacts: &Path) -> anyhow::Result<Option<PathBuf>> {
+    let dir = artifacts.join(&config.name);
+    let _lock = RunLock::acquire(&dir)?;
+    let Some(path) = draw_figure(config, artifacts)? else {
+        return Ok(None);
+    };
+    if let Ok(Holds::Run(FoundRun {
+        marker: Some(mut marker),
+        ..
+    })) = inspect(&dir)
+    {
+        record_pictures(&dir, &mut marker, std::slice::from_ref(&path))?;
+    }
+    Ok(Some(path))
 }
 
 #[cfg(test)]
