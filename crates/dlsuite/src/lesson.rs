@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use dlsuite_data::{Kind, Locator};
 use dlsuite_speed::TunedAutodiff;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,9 @@ pub struct LessonJob {
     pub experiment: LessonExperiment,
     pub backend: BackendChoice,
     pub run_dir: PathBuf,
+    /// MNIST's folder, for the lessons that train on it (found as training
+    /// runs find it when absent).
+    pub mnist_dir: Option<PathBuf>,
     /// Lessons have no checkpoints: `Resume` is not one of the choices.
     pub mode: WriteMode,
 }
@@ -56,7 +60,16 @@ impl OnBackend for LessonJob {
         };
         let mut open = open_run(&self.run_dir, &request, self.mode)?;
         write_json(&self.run_dir.join(MARKER_FILE), &open.marker)?;
-        let outcome = dlsuite_lessons::run::<B>(&e.lesson, &device, Some(&self.run_dir))?;
+        let mnist_train = match e.lesson.needs_mnist() {
+            true => Some(Locator::new(Kind::Mnist, self.mnist_dir.clone()).load()?.0),
+            false => None,
+        };
+        let outcome = dlsuite_lessons::run::<B>(
+            &e.lesson,
+            &device,
+            mnist_train.as_ref(),
+            Some(&self.run_dir),
+        )?;
         let summary = LessonSummary {
             name: e.name.clone(),
             lecture: e.lecture.clone(),

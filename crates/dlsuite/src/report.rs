@@ -332,6 +332,8 @@ pub fn estimate_seconds(
                 // Seconds per layer per full-batch epoch, fitted to ndarray's runs.
                 3.3e-4 * (c.epochs * 2 * c.depths.iter().sum::<usize>()) as f64
             }
+            // Three timed runs, their evaluations, and loading MNIST.
+            LessonConfig::BatchSizes(c) => 3.0 * c.seconds * 1.1 + 3.0,
             _ => 2.0,
         }),
         Experiment::Training(c) => Some(training_seconds(c, backend)),

@@ -18,6 +18,7 @@ pub enum LessonConfig {
     UniversalApproximation(ApproximationLesson),
     Tensors(TensorsLesson),
     OptimizerPaths(OptimizerPathsLesson),
+    BatchSizes(BatchSizesLesson),
 }
 
 /// A setting no lesson can run with.
@@ -132,6 +133,49 @@ impl Default for VanishingGradientLesson {
             lr: 0.1,
             epochs: 3000,
             seed: 11,
+        }
+    }
+}
+
+/// Stochastic (one example a step), mini-batch and full-batch gradient
+/// descent: on the line y = 0.1x + 0.3, whose two parameters can be drawn,
+/// then on softmax regression over MNIST, against steps and against seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BatchSizesLesson {
+    /// Examples in a mini-batch (stochastic descent takes 1, full batch all).
+    pub mini_batch: usize,
+    /// Points on the line, and the standard deviation of their noise: without
+    /// noise every example agrees at the minimum and one-example steps settle.
+    pub points: usize,
+    pub noise: f32,
+    pub line_lr: f64,
+    pub line_steps: usize,
+    /// Training images used (all of them when absent).
+    pub mnist_limit: Option<usize>,
+    /// Learning rates for stochastic, mini-batch and full-batch descent: one
+    /// example's gradient is noisy enough that it needs a smaller step.
+    pub mnist_lrs: [f64; 3],
+    /// Training time each batch size gets on MNIST (evaluations not counted).
+    pub seconds: f64,
+    /// A cap on MNIST steps, for runs that must not depend on the clock.
+    pub max_steps: Option<usize>,
+    pub seed: u64,
+}
+
+impl Default for BatchSizesLesson {
+    fn default() -> Self {
+        Self {
+            mini_batch: 50,
+            points: 200,
+            noise: 0.05,
+            line_lr: 0.2,
+            line_steps: 300,
+            mnist_limit: None,
+            mnist_lrs: [0.001, 0.1, 0.1],
+            seconds: 10.0,
+            max_steps: None,
+            seed: 5,
         }
     }
 }
@@ -307,6 +351,12 @@ impl Default for DecisionBoundariesLesson {
 }
 
 impl LessonConfig {
+    /// Whether the lesson trains on MNIST's training images (the others make
+    /// their own data).
+    pub fn needs_mnist(&self) -> bool {
+        matches!(self, LessonConfig::BatchSizes(_))
+    }
+
     /// Rejects settings no lesson can run with, naming the field.
     pub fn validate(&self) -> Result<(), LessonError> {
         fn positive(field: &'static str, v: f64) -> Result<(), LessonError> {
@@ -391,6 +441,29 @@ impl LessonConfig {
                             expected: "must be zero or positive".into(),
                         });
                     }
+                }
+            }
+            LessonConfig::BatchSizes(c) => {
+                at_least("mini_batch", c.mini_batch, 2)?;
+                at_least("points", c.points, c.mini_batch + 1)?;
+                at_least("line_steps", c.line_steps, 1)?;
+                if let Some(limit) = c.mnist_limit {
+                    at_least("mnist_limit", limit, c.mini_batch + 1)?;
+                }
+                if let Some(steps) = c.max_steps {
+                    at_least("max_steps", steps, 1)?;
+                }
+                positive("line_lr", c.line_lr)?;
+                for lr in c.mnist_lrs {
+                    positive("mnist_lrs", lr)?;
+                }
+                positive("seconds", c.seconds)?;
+                if !(c.noise.is_finite() && c.noise >= 0.0) {
+                    return Err(LessonError {
+                        field: "noise",
+                        value: c.noise.to_string(),
+                        expected: "must be zero or positive".into(),
+                    });
                 }
             }
             LessonConfig::OptimizerPaths(c) => {

@@ -8,6 +8,7 @@
 mod activations;
 mod approximation;
 mod backprop;
+mod batches;
 mod boundaries;
 mod config;
 mod gates;
@@ -24,11 +25,13 @@ pub use approximation::{
     target, universal_approximation, ApproximationFit, UniversalApproximation,
 };
 pub use backprop::{backprop_check, BackpropCheck, GradientPair};
+pub use batches::{batch_sizes, BatchSizes, LinePath, LossPoint, MnistRun};
 pub use boundaries::{decision_boundaries, BoundaryFit, DecisionBoundaries};
 pub use config::{
-    ActivationsLesson, ApproximationLesson, BackpropLesson, DecisionBoundariesLesson, LessonConfig,
-    LessonError, LinearRegressionLesson, LogicGatesLesson, OptimizerPathsLesson,
-    ParameterCountLesson, PerceptronLesson, TensorsLesson, VanishingGradientLesson,
+    ActivationsLesson, ApproximationLesson, BackpropLesson, BatchSizesLesson,
+    DecisionBoundariesLesson, LessonConfig, LessonError, LinearRegressionLesson, LogicGatesLesson,
+    OptimizerPathsLesson, ParameterCountLesson, PerceptronLesson, TensorsLesson,
+    VanishingGradientLesson,
 };
 pub use gates::{logic_gates, GateFit, LogicGates};
 pub use optimizers::{optimizer_paths, OptimizerPath, OptimizerPaths, Point};
@@ -41,6 +44,7 @@ pub use vanishing::{vanishing_gradient, DepthRun, VanishingGradient};
 use std::path::{Path, PathBuf};
 
 use burn::tensor::backend::AutodiffBackend;
+use dlsuite_data::Digits;
 use dlsuite_plots::PlotError;
 use serde::Serialize;
 
@@ -66,13 +70,27 @@ pub trait Lesson: Serialize {
     }
 }
 
-/// Runs the lesson `config` describes and, given a folder, draws its pictures there.
+/// Why a lesson could not run or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+    #[error("this lesson trains on MNIST's training images, and none were given")]
+    NeedsMnist,
+    #[error("MNIST's training set has {have} images; this lesson needs more than {need}")]
+    TooFewImages { have: usize, need: usize },
+}
+
+/// Runs the lesson `config` describes on MNIST's training images where it
+/// needs them ([`LessonConfig::needs_mnist`]) and, given a folder, draws its
+/// pictures there.
 pub fn run<B: AutodiffBackend>(
     config: &LessonConfig,
     device: &B::Device,
+    mnist_train: Option<&Digits>,
     pictures: Option<&Path>,
-) -> Result<LessonOutcome, PlotError> {
-    fn finish<T: Lesson>(r: T, dir: Option<&Path>) -> Result<LessonOutcome, PlotError> {
+) -> Result<LessonOutcome, RunError> {
+    fn finish<T: Lesson>(r: T, dir: Option<&Path>) -> Result<LessonOutcome, RunError> {
         Ok(LessonOutcome {
             headline: r.headline(),
             as_lectured: r.as_lectured(),
@@ -98,6 +116,17 @@ pub fn run<B: AutodiffBackend>(
         LessonConfig::OptimizerPaths(c) => finish(optimizer_paths::<B>(c, device), pictures),
         LessonConfig::UniversalApproximation(c) => {
             finish(universal_approximation::<B>(c, device), pictures)
+        }
+        LessonConfig::BatchSizes(c) => {
+            let train = mnist_train.ok_or(RunError::NeedsMnist)?;
+            let images = c.mnist_limit.unwrap_or(train.len()).min(train.len());
+            if images <= c.mini_batch {
+                return Err(RunError::TooFewImages {
+                    have: images,
+                    need: c.mini_batch,
+                });
+            }
+            finish(batch_sizes::<B>(c, train, device), pictures)
         }
     }
 }

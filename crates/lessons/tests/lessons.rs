@@ -172,7 +172,7 @@ fn lessons_draw_their_pictures() {
             vec!["gradients.png"],
         ),
     ] {
-        let out = run::<B>(&config, &device, Some(dir.path())).unwrap();
+        let out = run::<B>(&config, &device, None, Some(dir.path())).unwrap();
         let names: Vec<String> = out
             .pictures
             .iter()
@@ -364,4 +364,75 @@ fn momentum_and_the_adaptive_optimizers_beat_plain_descent_across_the_bowl() {
         &Default::default(),
     );
     assert!(!round.as_lectured(), "{}", round.headline());
+}
+
+/// The committed 600-image MNIST fixture's training split.
+fn fixture_digits() -> dlsuite_data::Digits {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mnist");
+    dlsuite_data::Digits::load_dir(&dir, dlsuite_data::Split::Train).unwrap()
+}
+
+#[test]
+fn one_example_steps_wander_and_full_batches_take_the_best_steps() {
+    let _turn = turn();
+    let digits = fixture_digits();
+    // Capped by steps, not seconds, so that the test never reads the clock.
+    let config = BatchSizesLesson {
+        max_steps: Some(25),
+        seconds: 1e6,
+        ..BatchSizesLesson::default()
+    };
+    let mut r = batch_sizes::<B>(&config, &digits, &Default::default());
+    println!("{}", r.headline());
+    assert_eq!(
+        r.line.iter().map(|p| p.batch).collect::<Vec<_>>(),
+        [1, 50, 200]
+    );
+    let [sgd, mini, full] = &r.line[..] else {
+        panic!("three line paths")
+    };
+    assert_eq!(full.rises(), 0, "the true gradient never climbs");
+    assert!(sgd.rises() > mini.rises() && mini.rises() > 0);
+    assert!(full.wander() < mini.wander() && mini.wander() < sgd.wander());
+    assert!(full.loss.last() < full.loss.first());
+
+    assert_eq!(r.mnist_images, 600);
+    let (step, losses) = r.at_equal_steps().unwrap();
+    assert_eq!(step, 25, "every run stops at max_steps");
+    assert!(
+        losses[0] > losses[1] && losses[0] > losses[2],
+        "per step, one example does worst: {losses:?}"
+    );
+    let full = &r.mnist[2].points;
+    assert!(full.windows(2).all(|w| w[1].loss < w[0].loss));
+    assert!(full.windows(2).all(|w| w[1].step > w[0].step));
+
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(r.draw(dir.path()).unwrap().len(), 2);
+
+    // The seconds are the clock's, so the test does not claim who won them;
+    // it shows the check reads them: a mini-batch run left behind fails it.
+    let behind = r.mnist[0].last().loss + 1.0;
+    r.mnist[1].points.last_mut().unwrap().loss = behind;
+    assert!(!r.as_lectured());
+}
+
+#[test]
+fn the_batch_lesson_needs_mnist_and_refuses_a_nonsense_batch() {
+    let config = LessonConfig::BatchSizes(BatchSizesLesson::default());
+    let err = run::<B>(&config, &Default::default(), None, None).unwrap_err();
+    assert!(err.to_string().contains("MNIST"), "{err}");
+    assert!(config.needs_mnist());
+    let bad: LessonConfig =
+        toml::from_str("kind = \"batch-sizes\"\nmini_batch = 500\npoints = 200").unwrap();
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "lesson.points = 200: must be at least 501"
+    );
+    let bad: LessonConfig =
+        toml::from_str("kind = \"batch-sizes\"\nmnist_lrs = [0.001, 0.0, 0.1]").unwrap();
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "lesson.mnist_lrs = 0: must be a positive number"
+    );
 }

@@ -199,6 +199,7 @@ impl Reproduce {
                         experiment: lesson.clone(),
                         backend: self.backend,
                         run_dir,
+                        mnist_dir: self.mnist_dir.clone(),
                         mode: WriteMode::Overwrite,
                     },
                 )??;

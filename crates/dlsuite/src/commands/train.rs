@@ -77,6 +77,7 @@ impl TrainArgs {
                         experiment: lesson,
                         backend: self.backend,
                         run_dir,
+                        mnist_dir: self.data_dir.clone(),
                         mode,
                     },
                 )??;
