@@ -216,9 +216,9 @@ fn mnist_loss<B: Backend>(
     let mut total = 0.0f64;
     for start in (0..n).step_by(SLICE) {
         let end = (start + SLICE).min(n);
-        let logits = model.forward(x.clone().slice([start..end]));
+        let logits = model.forward(x.clone().narrow(0, start, end - start));
         let mean: f32 = loss
-            .forward(logits, labels.clone().slice([start..end]))
+            .forward(logits, labels.clone().narrow(0, start, end - start))
             .into_scalar()
             .elem();
         total += mean as f64 * (end - start) as f64;
@@ -279,10 +279,9 @@ fn mnist_run<B: AutodiffBackend>(
                     cursor = 0;
                 }
                 cursor += batch;
-                let rows = cursor - batch..cursor;
                 (
-                    pass.0.clone().slice([rows.clone()]),
-                    pass.1.clone().slice([rows]),
+                    pass.0.clone().narrow(0, cursor - batch, batch),
+                    pass.1.clone().narrow(0, cursor - batch, batch),
                 )
             };
             let loss = loss_fn.forward(model.forward(xb), yb);
