@@ -58,12 +58,13 @@ impl OnBackend for LessonJob {
             optimizer_state: None,
             settings: serde_json::to_value(e)?,
         };
-        let mut open = open_run(&self.run_dir, &request, self.mode)?;
-        write_json(&self.run_dir.join(MARKER_FILE), &open.marker)?;
+        // Data first: a missing dataset leaves no half-made run folder.
         let mnist_train = match e.lesson.needs_mnist() {
             true => Some(Locator::new(Kind::Mnist, self.mnist_dir.clone()).load()?.0),
             false => None,
         };
+        let mut open = open_run(&self.run_dir, &request, self.mode)?;
+        write_json(&self.run_dir.join(MARKER_FILE), &open.marker)?;
         let outcome = dlsuite_lessons::run::<B>(
             &e.lesson,
             &device,

@@ -157,11 +157,11 @@ impl FoundRun {
         let name = &self.experiment;
         if self.kind != RunKind::Training {
             let state = if self.finished {
-                "finished"
+                "a finished"
             } else {
-                "unfinished"
+                "an unfinished"
             };
-            return format!("a {state} {noun} of {name}");
+            return format!("{state} {noun} of {name}");
         }
         match (self.finished, read_summary(dir)) {
             (true, Ok(s)) => format!(

@@ -881,3 +881,52 @@ fn a_model_too_large_for_memory_is_refused_before_anything_is_allocated() {
         "nothing written"
     );
 }
+
+#[test]
+fn the_batch_lesson_trains_on_the_mnist_it_is_given_and_names_a_missing_one() {
+    let lesson = |max_steps| dlsuite::experiment::LessonExperiment {
+        name: "batch-sizes".into(),
+        description: String::new(),
+        lecture: String::new(),
+        lesson: dlsuite_lessons::LessonConfig::BatchSizes(dlsuite_lessons::BatchSizesLesson {
+            max_steps: Some(max_steps),
+            seconds: 1e6,
+            line_steps: 20,
+            ..Default::default()
+        }),
+    };
+    let job = |mnist_dir: PathBuf, run_dir: PathBuf| dlsuite::lesson::LessonJob {
+        experiment: lesson(5),
+        backend: BackendChoice::Ndarray,
+        run_dir,
+        mnist_dir: Some(mnist_dir),
+        mode: WriteMode::Fresh,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-such-mnist");
+    let err = dispatch(
+        BackendChoice::Ndarray,
+        job(missing.clone(), tmp.path().join("failed")),
+    )
+    .unwrap()
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("no-such-mnist"), "{err}");
+    assert!(
+        !tmp.path().join("failed").exists(),
+        "no run folder is left for a run that never started"
+    );
+
+    let run_dir = tmp.path().join("batch-sizes");
+    let summary = dispatch(BackendChoice::Ndarray, job(fixture_dir(), run_dir.clone()))
+        .unwrap()
+        .unwrap();
+    assert!(
+        summary.headline.contains("full batch (600)"),
+        "{}",
+        summary.headline
+    );
+    for file in ["lesson.json", "batch-paths.png", "batch-loss.png"] {
+        assert!(run_dir.join(file).is_file(), "{file}");
+    }
+}
