@@ -115,7 +115,7 @@ pub fn batch_sizes<B: AutodiffBackend>(
         .into_iter()
         .map(|batch| line_path::<B>(c, &xs, &ys, batch, device))
         .collect();
-    let images = c.mnist_limit.unwrap_or(train.len()).min(train.len());
+    let images = c.images(train.len());
     let mnist = [1, c.mini_batch, images]
         .into_iter()
         .zip(c.mnist_lrs)

@@ -163,6 +163,13 @@ pub struct BatchSizesLesson {
     pub seed: u64,
 }
 
+impl BatchSizesLesson {
+    /// How many of the `available` training images the lesson trains on.
+    pub fn images(&self, available: usize) -> usize {
+        self.mnist_limit.unwrap_or(available).min(available)
+    }
+}
+
 impl Default for BatchSizesLesson {
     fn default() -> Self {
         Self {

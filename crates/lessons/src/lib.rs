@@ -119,7 +119,7 @@ pub fn run<B: AutodiffBackend>(
         }
         LessonConfig::BatchSizes(c) => {
             let train = mnist_train.ok_or(RunError::NeedsMnist)?;
-            let images = c.mnist_limit.unwrap_or(train.len()).min(train.len());
+            let images = c.images(train.len());
             if images <= c.mini_batch {
                 return Err(RunError::TooFewImages {
                     have: images,
