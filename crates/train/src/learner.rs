@@ -13,7 +13,8 @@ use burn::train::renderer::{
     MetricsRendererTraining, ProgressType, TrainingProgress,
 };
 use burn::train::{
-    ClassificationOutput, InferenceStep, Learner, MetricEarlyStoppingStrategy, StoppingCondition,
+    ClassificationOutput, InferenceStep, Learner, LearningComponentsMarker,
+    MetricEarlyStoppingStrategy, MetricRegistration, RegressionOutput, StoppingCondition,
     SupervisedTraining, TrainStep,
 };
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::keep_best::KeepLastAndBest;
 use crate::logger::{EpochLog, EpochMetrics};
 use crate::resume::ContinuedShuffle;
-use crate::schedule::LrSchedule;
+use crate::schedule::{LrSchedule, Scheduled};
 
 /// How to train: everything burn-train's `Learner` needs beyond the model
 /// and the data.
@@ -79,7 +80,7 @@ pub struct FitResult<M> {
     pub kept_epoch: usize,
 }
 
-/// Trains `model` with `optimizer` through burn-train's `Learner`:
+/// Trains a classifier with `optimizer` through burn-train's `Learner`:
 /// accuracy, loss and learning rate metrics, a checkpoint each epoch under
 /// `dir/checkpoint`, early stopping on the validation loss, and
 /// `dir/metrics.jsonl`.
@@ -96,6 +97,56 @@ where
     M: TrainStep<Output = ClassificationOutput<B>> + AutodiffModule<B> + Display + 'static,
     M::InnerModule: InferenceStep<Output = ClassificationOutput<B::InnerBackend>>,
     O: Optimizer<M, B> + 'static,
+{
+    let metrics = (AccuracyMetric::new(), LossMetric::new());
+    fit_reporting(model, optimizer, config, train, valid, dir, metrics)
+}
+
+/// [`fit`] for a model whose step gives a [`RegressionOutput`] (an
+/// autoencoder's reconstruction): the loss is the only metric, and the
+/// history's accuracies are NaN.
+pub fn fit_regression<B, M, O>(
+    model: M,
+    optimizer: O,
+    config: &FitConfig,
+    train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>>,
+    valid: Arc<dyn DataLoader<B::InnerBackend, <M::InnerModule as InferenceStep>::Input>>,
+    dir: &Path,
+) -> Result<FitResult<M::InnerModule>, FitError>
+where
+    B: AutodiffBackend,
+    M: TrainStep<Output = RegressionOutput<B>> + AutodiffModule<B> + Display + 'static,
+    M::InnerModule: InferenceStep<Output = RegressionOutput<B::InnerBackend>>,
+    O: Optimizer<M, B> + 'static,
+{
+    fit_reporting(
+        model,
+        optimizer,
+        config,
+        train,
+        valid,
+        dir,
+        (LossMetric::new(),),
+    )
+}
+
+/// The Learner's wiring, whatever the step's output: `metrics` must include
+/// the loss, which early stopping and the divergence check read.
+fn fit_reporting<B, M, O, Me>(
+    model: M,
+    optimizer: O,
+    config: &FitConfig,
+    train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>>,
+    valid: Arc<dyn DataLoader<B::InnerBackend, <M::InnerModule as InferenceStep>::Input>>,
+    dir: &Path,
+    metrics: Me,
+) -> Result<FitResult<M::InnerModule>, FitError>
+where
+    B: AutodiffBackend,
+    M: TrainStep + AutodiffModule<B> + Display + 'static,
+    M::InnerModule: InferenceStep,
+    O: Optimizer<M, B> + 'static,
+    Me: MetricRegistration<LearningComponentsMarker<B, Scheduled, M, O>>,
 {
     if config.epochs == 0 {
         return Err(FitError::NoEpochs);
@@ -122,7 +173,7 @@ where
     let interrupter = training.interrupter();
     let log = log.stop_on_divergence(interrupter.clone());
     training = training
-        .metrics((AccuracyMetric::new(), LossMetric::new()))
+        .metrics(metrics)
         .metric_train_numeric(LearningRateMetric::new())
         .with_metric_logger(log)
         .with_file_checkpointer(recorder.clone())

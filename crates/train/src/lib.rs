@@ -13,7 +13,7 @@ mod schedule;
 mod step;
 
 pub use descent::full_batch_descent;
-pub use learner::{best_epoch, fit, FitConfig, FitError, FitResult};
+pub use learner::{best_epoch, fit, fit_regression, FitConfig, FitError, FitResult};
 pub use logger::{read_history, Divergence, EpochLog, EpochMetrics};
 pub use optimizer::{
     AnyOptimizer, AnyOptimizerRecord, OptimizerChoice, OptimizerConfig, ADAM_EPSILON,

@@ -14,11 +14,23 @@ use serde::{Deserialize, Serialize};
 pub struct EpochMetrics {
     pub epoch: usize,
     pub train_loss: f64,
+    /// NaN for a model that does not classify (JSON writes it as null).
+    #[serde(default = "nan", deserialize_with = "nan_if_null")]
     pub train_accuracy: f64,
     pub valid_loss: f64,
+    #[serde(default = "nan", deserialize_with = "nan_if_null")]
     pub valid_accuracy: f64,
     pub lr: f64,
     pub seconds: f64,
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+/// serde_json writes NaN as `null`; read it back as NaN.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// Where the training loss first stopped being a finite number.
@@ -209,13 +221,17 @@ impl MetricLogger for EpochLog {
                 .map_or(0.0, |t| t.elapsed().as_secs_f64()),
         };
         if self.print {
+            let accuracy = |a: f64| match a.is_nan() {
+                true => String::new(),
+                false => format!(" acc {a:6.2}%"),
+            };
             println!(
-                "epoch {epoch:>3}/{}  train loss {:.4} acc {:6.2}%  valid loss {:.4} acc {:6.2}%  lr {:.2e}  {:.1} s",
+                "epoch {epoch:>3}/{}  train loss {:.4}{}  valid loss {:.4}{}  lr {:.2e}  {:.1} s",
                 self.total_epochs,
                 metrics.train_loss,
-                metrics.train_accuracy,
+                accuracy(metrics.train_accuracy),
                 metrics.valid_loss,
-                metrics.valid_accuracy,
+                accuracy(metrics.valid_accuracy),
                 metrics.lr,
                 metrics.seconds
             );
@@ -289,6 +305,18 @@ mod tests {
             lr: 1e-3,
             seconds: 1.0,
         }
+    }
+
+    #[test]
+    fn a_history_without_accuracies_reads_back_as_nan() {
+        let mut m = epoch(1, 0.05);
+        m.train_accuracy = f64::NAN;
+        m.valid_accuracy = f64::NAN;
+        let line = serde_json::to_string(&m).unwrap();
+        assert!(line.contains("\"train_accuracy\":null"), "{line}");
+        let back: EpochMetrics = serde_json::from_str(&line).unwrap();
+        assert!(back.train_accuracy.is_nan() && back.valid_accuracy.is_nan());
+        assert_eq!((back.epoch, back.train_loss), (1, 0.05));
     }
 
     #[test]
