@@ -617,3 +617,59 @@ pub fn paths_on_surface(
         Ok(())
     })
 }
+
+/// Points in a plane coloured by class (up to ten), with a legend of the
+/// class names: where an encoder puts each test image.
+pub fn class_scatter(
+    path: &Path,
+    title: &str,
+    points: &[[f32; 2]],
+    classes: &[u8],
+    class_names: &[&str],
+) -> Result<(), PlotError> {
+    let (Some(xs), Some(ys)) = (
+        span(points.iter().map(|p| p[0])),
+        span(points.iter().map(|p| p[1])),
+    ) else {
+        return Err(empty(path, "no points"));
+    };
+    if points.len() != classes.len() {
+        return Err(empty(path, "a class for every point"));
+    }
+    draw(path, (760, 700), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, font(18))
+            .margin(14)
+            .x_label_area_size(32)
+            .y_label_area_size(48)
+            .build_cartesian_2d(xs.0..xs.1, ys.0..ys.1)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("code 1")
+            .y_desc("code 2")
+            .label_style(font(12))
+            .axis_desc_style(font(14))
+            .draw()?;
+        for (k, name) in class_names.iter().enumerate() {
+            let colour = palette(k);
+            let mine = points
+                .iter()
+                .zip(classes)
+                .filter(|(_, &c)| c as usize == k)
+                .map(|(p, _)| Circle::new((p[0], p[1]), 2, colour.mix(0.6).filled()));
+            chart
+                .draw_series(mine)?
+                .label(*name)
+                .legend(move |(x, y)| Circle::new((x + 6, y), 4, colour.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .label_font(font(13))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()?;
+        Ok(())
+    })
+}

@@ -232,3 +232,45 @@ pub fn prediction_card(
         Ok(())
     })
 }
+
+/// 28×28 grey images (ink 1) edge to edge, `columns` per row, `scale`
+/// pixels per cell, under a title: a sweep through a code reads as one
+/// picture.
+pub fn image_mosaic(
+    path: &Path,
+    title: &str,
+    images: &[Vec<f32>],
+    columns: usize,
+    scale: u32,
+) -> Result<(), PlotError> {
+    if images.is_empty() {
+        return Err(empty(path, "no images"));
+    }
+    if images.iter().any(|p| p.len() != SIDE * SIDE) {
+        return Err(empty(path, "an image is not 28×28"));
+    }
+    let columns = columns.clamp(1, images.len());
+    let rows = images.len().div_ceil(columns);
+    let scale = scale.max(1);
+    let side = SIDE as u32 * scale;
+    let width = (side * columns as u32 + 20).max(420);
+    draw(path, (width, side * rows as u32 + 46), |root| {
+        root.draw(&Text::new(title.to_string(), (10, 10), font(17)))?;
+        for (k, pixels) in images.iter().enumerate() {
+            let x = 10 + (k % columns) as i32 * side as i32;
+            let y = 36 + (k / columns) as i32 * side as i32;
+            for (i, &v) in pixels.iter().enumerate() {
+                let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
+                let (x0, y0) = (
+                    x + (i % SIDE) as i32 * scale as i32,
+                    y + (i / SIDE) as i32 * scale as i32,
+                );
+                root.draw(&Rectangle::new(
+                    [(x0, y0), (x0 + scale as i32, y0 + scale as i32)],
+                    RGBColor(g, g, g).filled(),
+                ))?;
+            }
+        }
+        Ok(())
+    })
+}

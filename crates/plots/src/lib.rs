@@ -9,11 +9,11 @@ mod charts;
 mod grids;
 
 pub use charts::{
-    curves, decision_maps, descent_path, function_panels, gradient_norms, line_fit,
+    class_scatter, curves, decision_maps, descent_path, function_panels, gradient_norms, line_fit,
     paths_on_surface, separating_lines, Curve, DecisionPanel, EpochCurve, FunctionPanel,
     LinesPanel, NormSeries, Surface,
 };
-pub use grids::{confusion_matrix, digit_grid, prediction_card, Tile};
+pub use grids::{confusion_matrix, digit_grid, image_mosaic, prediction_card, Tile};
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;

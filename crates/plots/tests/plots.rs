@@ -219,3 +219,30 @@ fn an_unwritable_path_is_a_clear_error_and_the_old_file_stays() {
         "{err}"
     );
 }
+
+#[test]
+fn codes_scattered_by_class_and_a_seamless_mosaic() {
+    let dir = tempfile::tempdir().unwrap();
+    let points: Vec<[f32; 2]> = (0..200)
+        .map(|i| {
+            let a = i as f32 * 0.7;
+            [a.cos() * (i % 10) as f32, a.sin() * (i % 10) as f32]
+        })
+        .collect();
+    let classes: Vec<u8> = (0..200).map(|i| (i % 10) as u8).collect();
+    let names = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    let scatter = dir.path().join("codes.png");
+    class_scatter(&scatter, "2-D codes", &points, &classes, &names).unwrap();
+    check_png(&scatter, 760, 700);
+    assert!(
+        class_scatter(&scatter, "x", &points, &classes[..3], &names).is_err(),
+        "a class missing for some points"
+    );
+
+    let mosaic = dir.path().join("sweep.png");
+    let images: Vec<Vec<f32>> = (0..12).map(digit).collect();
+    image_mosaic(&mosaic, "decoded from a sweep of the code", &images, 4, 2).unwrap();
+    // Narrow mosaics are widened to fit their title.
+    check_png(&mosaic, 420, 3 * 56 + 46);
+    assert!(image_mosaic(&mosaic, "x", &[vec![0.5; 9]], 1, 2).is_err());
+}
