@@ -253,6 +253,84 @@ pub struct TrainSpec {
     pub label_noise: f64,
 }
 
+impl TrainSpec {
+    /// Rejects values that cannot train, naming the field and what is allowed.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field: &str, value: String, expected: &str| {
+            Err(ConfigError::Invalid {
+                field: field.into(),
+                value,
+                expected: expected.into(),
+            })
+        };
+        let t = self;
+        if t.epochs == 0 {
+            return invalid("train.epochs", "0".into(), "must be at least 1");
+        }
+        if t.batch_size == 0 {
+            return invalid("train.batch_size", "0".into(), "must be at least 1");
+        }
+        if !(t.lr.is_finite() && t.lr > 0.0) {
+            return invalid("train.lr", t.lr.to_string(), "must be a positive number");
+        }
+        if !(t.weight_decay.is_finite() && t.weight_decay >= 0.0) {
+            return invalid(
+                "train.weight_decay",
+                t.weight_decay.to_string(),
+                "must be zero or positive",
+            );
+        }
+        if t.validation == 0 || t.validation >= 60_000 {
+            return invalid(
+                "train.validation",
+                t.validation.to_string(),
+                "must be between 1 and 59999 images",
+            );
+        }
+        if t.patience == Some(0) {
+            return invalid("train.patience", "0".into(), "must be at least 1 epoch");
+        }
+        if !(0.0..1.0).contains(&t.label_noise) {
+            return invalid(
+                "train.label_noise",
+                t.label_noise.to_string(),
+                "must be a fraction in [0, 1): the share of training labels made wrong",
+            );
+        }
+        if t.limit == Some(0) {
+            return invalid("train.limit", "0".into(), "must be at least 1 image");
+        }
+        if t.shift > MAX_SHIFT {
+            return invalid(
+                "train.shift",
+                t.shift.to_string(),
+                "must be 0 to 14 pixels (half the image)",
+            );
+        }
+        Ok(())
+    }
+
+    /// The optimizer's settings.
+    pub fn optimizer(&self) -> OptimizerConfig {
+        let mut o = OptimizerConfig::new(self.optimizer);
+        o.weight_decay = self.weight_decay;
+        o
+    }
+
+    /// The learning-rate schedule over `steps` optimizer steps.
+    pub fn schedule(&self, steps: usize) -> LrSchedule {
+        let lr = self.lr;
+        match self.schedule {
+            ScheduleName::Constant => LrSchedule::Constant { lr },
+            ScheduleName::Cosine => LrSchedule::Cosine {
+                lr,
+                min_lr: lr / 100.0,
+                steps,
+            },
+        }
+    }
+}
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
@@ -617,50 +695,8 @@ impl RunConfig {
                 expected: expected.into(),
             })
         };
+        self.train.validate()?;
         let t = &self.train;
-        if t.epochs == 0 {
-            return invalid("train.epochs", "0".into(), "must be at least 1");
-        }
-        if t.batch_size == 0 {
-            return invalid("train.batch_size", "0".into(), "must be at least 1");
-        }
-        if !(t.lr.is_finite() && t.lr > 0.0) {
-            return invalid("train.lr", t.lr.to_string(), "must be a positive number");
-        }
-        if !(t.weight_decay.is_finite() && t.weight_decay >= 0.0) {
-            return invalid(
-                "train.weight_decay",
-                t.weight_decay.to_string(),
-                "must be zero or positive",
-            );
-        }
-        if t.validation == 0 || t.validation >= 60_000 {
-            return invalid(
-                "train.validation",
-                t.validation.to_string(),
-                "must be between 1 and 59999 images",
-            );
-        }
-        if t.patience == Some(0) {
-            return invalid("train.patience", "0".into(), "must be at least 1 epoch");
-        }
-        if !(0.0..1.0).contains(&t.label_noise) {
-            return invalid(
-                "train.label_noise",
-                t.label_noise.to_string(),
-                "must be a fraction in [0, 1): the share of training labels made wrong",
-            );
-        }
-        if t.limit == Some(0) {
-            return invalid("train.limit", "0".into(), "must be at least 1 image");
-        }
-        if t.shift > MAX_SHIFT {
-            return invalid(
-                "train.shift",
-                t.shift.to_string(),
-                "must be 0 to 14 pixels (half the image)",
-            );
-        }
         if let ModelSpec::Mlp {
             hidden,
             dropout,
@@ -715,22 +751,12 @@ impl RunConfig {
     }
 
     pub fn optimizer(&self) -> OptimizerConfig {
-        let mut o = OptimizerConfig::new(self.train.optimizer);
-        o.weight_decay = self.train.weight_decay;
-        o
+        self.train.optimizer()
     }
 
     /// The learning-rate schedule over `steps` optimizer steps.
     pub fn schedule(&self, steps: usize) -> LrSchedule {
-        let lr = self.train.lr;
-        match self.train.schedule {
-            ScheduleName::Constant => LrSchedule::Constant { lr },
-            ScheduleName::Cosine => LrSchedule::Cosine {
-                lr,
-                min_lr: lr / 100.0,
-                steps,
-            },
-        }
+        self.train.schedule(steps)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Experiment files: a training run on MNIST-format images (`[model]` and
-//! `[train]` tables) or a small lesson (a `[lesson]` table), found by name
-//! in `experiments/` and grouped for `reproduce`.
+//! `[train]` tables), a small lesson (a `[lesson]` table), an ensemble
+//! (`[[member]]` tables) or an autoencoder (an `[autoencoder]` table), found
+//! by name in `experiments/` and grouped for `reproduce`.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,7 @@ use anyhow::Context;
 use dlsuite_lessons::LessonConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::autoencoder::AutoencoderExperiment;
 use crate::config::EnsembleExperiment;
 use crate::config::{check_name, ConfigError, RunConfig};
 
@@ -15,7 +17,7 @@ use crate::config::{check_name, ConfigError, RunConfig};
 pub const EXPERIMENTS_DIR: &str = "experiments";
 
 /// The report's sections, in the order `reproduce all` runs them.
-pub const GROUPS: [&str; 4] = ["lessons", "mnist", "compare", "fashion"];
+pub const GROUPS: [&str; 5] = ["lessons", "mnist", "compare", "fashion", "generative"];
 
 /// A lesson's experiment file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,6 +36,7 @@ pub enum Experiment {
     Training(RunConfig),
     Lesson(LessonExperiment),
     Ensemble(EnsembleExperiment),
+    Autoencoder(AutoencoderExperiment),
 }
 
 impl Experiment {
@@ -59,6 +62,11 @@ impl Experiment {
             check_name(&lesson.name).map_err(|e| in_file(&e))?;
             lesson.lesson.validate().map_err(|e| in_file(&e))?;
             Ok(Experiment::Lesson(lesson))
+        } else if table.contains_key("autoencoder") {
+            let autoencoder: AutoencoderExperiment =
+                toml::from_str(text).map_err(|e| in_file(&e))?;
+            autoencoder.validate().map_err(|e| in_file(&e))?;
+            Ok(Experiment::Autoencoder(autoencoder))
         } else if table.contains_key("member") {
             let ensemble: EnsembleExperiment = toml::from_str(text).map_err(|e| in_file(&e))?;
             ensemble.validate().map_err(|e| in_file(&e))?;
@@ -77,6 +85,7 @@ impl Experiment {
             Experiment::Training(c) => &c.name,
             Experiment::Lesson(l) => &l.name,
             Experiment::Ensemble(e) => &e.name,
+            Experiment::Autoencoder(a) => &a.name,
         }
     }
 
@@ -85,6 +94,7 @@ impl Experiment {
             Experiment::Training(c) => &c.description,
             Experiment::Lesson(l) => &l.description,
             Experiment::Ensemble(e) => &e.description,
+            Experiment::Autoencoder(a) => &a.description,
         }
     }
 
@@ -93,6 +103,7 @@ impl Experiment {
             Experiment::Lesson(_) => "lessons",
             Experiment::Training(c) => c.group.as_deref().unwrap_or(c.dataset.group()),
             Experiment::Ensemble(e) => e.dataset.group(),
+            Experiment::Autoencoder(_) => "generative",
         }
     }
 }

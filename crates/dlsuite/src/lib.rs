@@ -2,6 +2,7 @@
 //! and each backend's fast paths together behind the `dlsuite` command.
 
 pub mod artifacts;
+pub mod autoencoder;
 pub mod backend;
 pub mod check;
 pub mod commands;

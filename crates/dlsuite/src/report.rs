@@ -7,12 +7,14 @@ use dlsuite_cnn::Padding;
 use dlsuite_lessons::LessonConfig;
 
 use crate::artifacts::write_atomic;
+use crate::autoencoder::{read_autoencoder_summary, AutoencoderExperiment};
 use crate::backend::BackendChoice;
 use crate::check::{check_claim, ClaimOutcome};
-use crate::config::{ClaimMetric, EnsembleExperiment, ModelSpec, RunConfig};
+use crate::config::{ClaimMetric, EnsembleExperiment, ModelSpec, RunConfig, TrainSpec};
 use crate::experiment::{Experiment, GROUPS};
 use crate::lesson::LessonSummary;
 use crate::run_dir::read_summary;
+use dlsuite_autoencoder::Layout;
 
 /// Whether ours meets the lecture's figure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +131,28 @@ pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
                 ..base(lesson.lecture.clone(), s.headline, verdict)
             })
         }
+        Experiment::Autoencoder(a) => {
+            let s = read_autoencoder_summary(&dir).ok()?;
+            let verdict = if s.as_lectured {
+                Verdict::Meets
+            } else {
+                Verdict::Misses
+            };
+            Some(Row {
+                epochs: Some(s.epochs),
+                wall_seconds: s.wall_seconds,
+                backend: s.backend,
+                parameters: Some(s.parameters),
+                ..base(
+                    format!(
+                        "{}: test MSE at most {}",
+                        a.lecture, a.autoencoder.max_test_mse
+                    ),
+                    format!("test MSE {:.4}", s.test_mse),
+                    verdict,
+                )
+            })
+        }
     }
 }
 
@@ -216,6 +240,7 @@ fn section_title(group: &str) -> &str {
         "mnist" => "The MNIST ladder",
         "compare" => "Comparisons on one MLP",
         "fashion" => "Fashion-MNIST",
+        "generative" => "Generative models",
         other => other,
     }
 }
@@ -337,6 +362,7 @@ pub fn estimate_seconds(
             _ => 2.0,
         }),
         Experiment::Training(c) => Some(training_seconds(c, backend)),
+        Experiment::Autoencoder(a) => Some(autoencoder_seconds(a)),
         Experiment::Ensemble(_) => None,
     }
 }
@@ -344,34 +370,70 @@ pub fn estimate_seconds(
 /// An earlier run of the same experiment on the same backend is the best
 /// guide: its seconds per epoch times this run's epochs, plus its overhead.
 fn from_history(experiment: &Experiment, backend: BackendChoice, artifacts: &Path) -> Option<f64> {
-    let Experiment::Training(c) = experiment else {
-        return None;
+    // What ran: backend, wall seconds, seconds per epoch, epochs; and the epochs asked now.
+    let (ran, wall, per_epoch, done, asked) = match experiment {
+        Experiment::Training(c) => {
+            let s = read_summary(&artifacts.join(&c.name)).ok()?;
+            let (w, p, e) = (s.wall_seconds, s.seconds_per_epoch, s.epochs);
+            (s.backend, w, p, e, c.train.epochs)
+        }
+        Experiment::Autoencoder(a) => {
+            let s = read_autoencoder_summary(&artifacts.join(&a.name)).ok()?;
+            let (w, p, e) = (s.wall_seconds, s.seconds_per_epoch, s.epochs);
+            (s.backend, w, p, e, a.train.epochs)
+        }
+        _ => return None,
     };
-    let s = read_summary(&artifacts.join(&c.name)).ok()?;
-    if s.backend != backend.name() || s.epochs == 0 {
+    if ran != backend.name() || done == 0 {
         return None;
     }
-    let overhead = (s.wall_seconds - s.seconds_per_epoch * s.epochs as f64).max(0.0);
-    Some(s.seconds_per_epoch * c.train.epochs as f64 + overhead)
+    let overhead = (wall - per_epoch * done as f64).max(0.0);
+    Some(per_epoch * asked as f64 + overhead)
 }
 
 fn training_seconds(c: &RunConfig, backend: BackendChoice) -> f64 {
-    let t = &c.train;
-    let fwd = forward_flops(&c.model);
     let conv = matches!(c.model, ModelSpec::Cnn { .. });
     // Sustained FLOP/s of a training step, and fixed seconds per step,
     // fitted to the committed report's runs (docs/report) and the bench on
     // the 2-core machine the suite is measured on.
-    let (rate, overhead) = match (backend, conv) {
+    let costs = match (backend, conv) {
         (BackendChoice::Ndarray, true) => (25e9, 3e-3),
         (BackendChoice::Ndarray, false) => (40e9, 3e-4),
         (_, true) => (47e9, 3e-3),
         (_, false) => (60e9, 3e-4),
     };
+    fit_seconds(&c.train, forward_flops(&c.model), costs) + 1.0
+}
+
+/// Like `training_seconds`, for an autoencoder: its forward pass is the
+/// encoder's and the decoder's; its pictures cost a little more.
+fn autoencoder_seconds(a: &AutoencoderExperiment) -> f64 {
+    let code = a.autoencoder.code;
+    let dense =
+        |widths: &[usize]| -> f64 { widths.windows(2).map(|w| 2.0 * (w[0] * w[1]) as f64).sum() };
+    // Rates fitted to flex's runs in docs/report: an autoencoder runs
+    // through plain Burn layers, none of `crates/speed`'s host kernels, and
+    // transposed convolutions are slow on the CPU.
+    let (fwd, rate) = match a.autoencoder.layout {
+        Layout::Dense => (2.0 * dense(&[784, 512, 128, code]), 15e9),
+        // Two 3×3 stride-2 convolutions (1→16 onto 14², 16→32 onto 7²)
+        // and the code's dense layer, each mirrored in the decoder.
+        Layout::Conv => {
+            let convs = 2.0 * (14 * 14 * 16 * 9 + 7 * 7 * 32 * 16 * 9) as f64;
+            (2.0 * (convs + dense(&[1568, code])), 3.3e9)
+        }
+    };
+    fit_seconds(&a.train, fwd, (rate, 3e-4)) + 3.0
+}
+
+/// Seconds to train `t`'s epochs of a net whose forward pass over one image
+/// costs `fwd` FLOPs at `(FLOP/s, seconds per step)`, then to run it over
+/// the 10 000 test images.
+fn fit_seconds(t: &TrainSpec, fwd: f64, (rate, overhead): (f64, f64)) -> f64 {
     let images = (60_000 - t.validation).min(t.limit.unwrap_or(usize::MAX)) as f64;
     let steps = (images / t.batch_size as f64).ceil();
     let per_epoch = images * 3.0 * fwd / rate + steps * overhead + t.validation as f64 * fwd / rate;
-    t.epochs as f64 * per_epoch + 10_000.0 * fwd / rate + 1.0
+    t.epochs as f64 * per_epoch + 10_000.0 * fwd / rate
 }
 
 #[cfg(test)]

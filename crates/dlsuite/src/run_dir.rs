@@ -120,6 +120,16 @@ pub fn read_run_config(run_dir: &Path) -> anyhow::Result<RunConfig> {
             config_path.display()
         )
     })?;
+    let is_autoencoder = run_dir.join(crate::autoencoder::SUMMARY_FILE).is_file()
+        || serde_json::from_str::<serde_json::Value>(&text)
+            .is_ok_and(|v| v.get("autoencoder").is_some());
+    if is_autoencoder {
+        anyhow::bail!(
+            "{}: an autoencoder run: it rebuilds images and classifies none, so it has nothing to evaluate or predict; its test reconstruction MSE is in {}",
+            run_dir.display(),
+            crate::autoencoder::SUMMARY_FILE
+        );
+    }
     serde_json::from_str(&text)
         .with_context(|| format!("{}: not a valid run config", config_path.display()))
 }

@@ -20,7 +20,7 @@ const SUITE: &str = "dlsuite";
 
 /// Files a run of any kind may write at the top of its folder, besides its
 /// pictures.
-const SUITE_FILES: [&str; 8] = [
+const SUITE_FILES: [&str; 9] = [
     MARKER_FILE,
     "config.json",
     "metrics.jsonl",
@@ -29,6 +29,7 @@ const SUITE_FILES: [&str; 8] = [
     "experiment.log",
     "lesson.json",
     "ensemble.json",
+    crate::autoencoder::SUMMARY_FILE,
 ];
 
 /// The pictures a training run draws (see `pictures.rs`); a run folder from
@@ -59,6 +60,7 @@ pub enum RunKind {
     Training,
     Lesson,
     Ensemble,
+    Autoencoder,
 }
 
 impl RunKind {
@@ -67,6 +69,7 @@ impl RunKind {
             RunKind::Training => "run",
             RunKind::Lesson => "lesson",
             RunKind::Ensemble => "ensemble",
+            RunKind::Autoencoder => "autoencoder run",
         }
     }
 }
@@ -289,6 +292,7 @@ fn found_run(dir: &Path) -> Option<FoundRun> {
         RunKind::Training => dir.join("summary.json").is_file() && dir.join("model.mpk").is_file(),
         RunKind::Lesson => dir.join("lesson.json").is_file(),
         RunKind::Ensemble => dir.join("summary.json").is_file(),
+        RunKind::Autoencoder => dir.join(crate::autoencoder::SUMMARY_FILE).is_file(),
     };
     Some(FoundRun {
         marker,
@@ -401,7 +405,9 @@ fn refuse(dir: &Path, holds: &Holds, mode: WriteMode) -> Result<(), RunFolderErr
             offer: match run.kind {
                 RunKind::Training => "add --resume to continue it or --overwrite to replace it",
                 // Lessons keep no checkpoints; an ensemble reuses its members.
-                RunKind::Lesson | RunKind::Ensemble => "add --overwrite to run it again",
+                RunKind::Lesson | RunKind::Ensemble | RunKind::Autoencoder => {
+                    "add --overwrite to run it again"
+                }
             },
         }),
         _ => Ok(()),

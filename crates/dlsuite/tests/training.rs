@@ -7,6 +7,7 @@ use burn::backend::{Autodiff, NdArray};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::module::Module;
 use burn::prelude::*;
+use dlsuite::autoencoder::AutoencoderJob;
 use dlsuite::backend::{dispatch, BackendChoice};
 use dlsuite::commands::eval::EvalJob;
 use dlsuite::commands::predict::PredictJob;
@@ -15,6 +16,7 @@ use dlsuite::ensemble::{EnsembleJob, MemberResult};
 use dlsuite::evaluate::evaluate;
 use dlsuite::experiment::Experiment;
 use dlsuite::net::{build_net, Net};
+use dlsuite::report::row_for;
 use dlsuite::run_dir::RunSummary;
 use dlsuite::run_folder::WriteMode;
 use dlsuite::training::TrainJob;
@@ -929,4 +931,143 @@ fn the_batch_lesson_trains_on_the_mnist_it_is_given_and_names_a_missing_one() {
     for file in ["lesson.json", "batch-paths.png", "batch-loss.png"] {
         assert!(run_dir.join(file).is_file(), "{file}");
     }
+}
+
+fn autoencoder_file(name: &str, layout: &str, code: &str) -> String {
+    format!(
+        "name = \"{name}\"\nlecture = \"blurred but recognisable\"\n[autoencoder]\nlayout = \"{layout}\"\ncode = {code}\nmax_test_mse = 0.09\n\
+         [train]\nepochs = 3\nbatch_size = 50\noptimizer = \"adam\"\nlr = 0.003\nvalidation = 100\n"
+    )
+}
+
+#[test]
+fn an_autoencoder_run_learns_to_rebuild_draws_its_code_and_is_refused_by_eval() {
+    let root = tempfile::tempdir().unwrap();
+    let artifacts = root.path().join("artifacts");
+    let Experiment::Autoencoder(experiment) =
+        Experiment::parse(&autoencoder_file("ae", "dense", "2"), "ae.toml").unwrap()
+    else {
+        panic!("an [autoencoder] file parses as an autoencoder");
+    };
+    let run_dir = artifacts.join("ae");
+    let job = |mode| AutoencoderJob {
+        experiment: experiment.clone(),
+        backend: BackendChoice::Ndarray,
+        data_dir: Some(fixture_dir()),
+        run_dir: run_dir.clone(),
+        dashboard: false,
+        mode,
+    };
+    let summary = dispatch(BackendChoice::Ndarray, job(WriteMode::Fresh))
+        .unwrap()
+        .unwrap();
+    for file in [
+        "config.json",
+        "model.mpk",
+        "metrics.jsonl",
+        "autoencoder.json",
+        "curves.png",
+        "reconstructions.png",
+        "codes.png",
+        "sweep.png",
+    ] {
+        assert!(run_dir.join(file).is_file(), "{file}");
+    }
+    assert_eq!((summary.epochs, summary.code), (3, 2));
+    // Drawing every test image blank scores the mean of its squared pixels;
+    // a net that learned anything does clearly better.
+    let test = Digits::load_dir(&fixture_dir(), Split::Test).unwrap();
+    let blank = test
+        .pixels()
+        .iter()
+        .map(|&v| (v as f64 / 255.0).powi(2))
+        .sum::<f64>()
+        / test.pixels().len() as f64;
+    assert!(
+        summary.test_mse < 0.8 * blank,
+        "test MSE {} against {blank} for blank images",
+        summary.test_mse
+    );
+    assert_eq!(summary.as_lectured, summary.test_mse <= 0.09);
+    let history = dlsuite_train::read_history(&run_dir.join("metrics.jsonl")).unwrap();
+    assert_eq!(history.len(), 3);
+    assert!(history[2].valid_loss < history[0].valid_loss, "{history:?}");
+    assert!(history.iter().all(|e| e.valid_accuracy.is_nan()));
+
+    let experiment_as_listed = Experiment::Autoencoder(experiment.clone());
+    let row = row_for(&experiment_as_listed, &artifacts).unwrap();
+    assert_eq!(row.ours, format!("test MSE {:.4}", summary.test_mse));
+    assert_eq!(row.group, "generative");
+    assert!(row.pictures.contains(&"sweep.png".to_string()));
+
+    let before = snapshot(&run_dir);
+    let refused = dispatch(BackendChoice::Ndarray, job(WriteMode::Fresh))
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("--overwrite"),
+        "{refused:#}"
+    );
+    let eval = dispatch(
+        BackendChoice::Ndarray,
+        EvalJob {
+            run_dir: run_dir.clone(),
+            data_dir: Some(fixture_dir()),
+        },
+    )
+    .unwrap()
+    .unwrap_err();
+    let message = format!("{eval:#}");
+    assert!(message.contains("an autoencoder run"), "{message}");
+    assert!(message.contains("autoencoder.json"), "{message}");
+    assert_eq!(snapshot(&run_dir), before, "refusals change nothing");
+}
+
+#[test]
+fn a_convolutional_autoencoder_with_a_wide_code_trains_through_the_runner() {
+    let root = tempfile::tempdir().unwrap();
+    let Experiment::Autoencoder(mut experiment) =
+        Experiment::parse(&autoencoder_file("ae", "conv", "32"), "ae.toml").unwrap()
+    else {
+        panic!("an [autoencoder] file parses as an autoencoder");
+    };
+    experiment.train.epochs = 2;
+    let run_dir = root.path().join("ae");
+    let summary = dispatch(
+        BackendChoice::Ndarray,
+        AutoencoderJob {
+            experiment,
+            backend: BackendChoice::Ndarray,
+            data_dir: Some(fixture_dir()),
+            run_dir: run_dir.clone(),
+            dashboard: false,
+            mode: WriteMode::Fresh,
+        },
+    )
+    .unwrap()
+    .unwrap();
+    let history = dlsuite_train::read_history(&run_dir.join("metrics.jsonl")).unwrap();
+    assert!(history[1].valid_loss < history[0].valid_loss, "{history:?}");
+    assert!((summary.test_mse - history[1].valid_loss).abs() < 0.05);
+    // Only a 2-D code is scattered and swept.
+    assert!(run_dir.join("reconstructions.png").is_file());
+    assert!(!run_dir.join("codes.png").exists());
+    assert!(!run_dir.join("sweep.png").exists());
+}
+
+#[test]
+fn a_bad_autoencoder_file_names_the_file_and_the_field() {
+    for (layout, code, field) in [
+        ("dense", "0", "autoencoder.code"),
+        ("dense", "785", "autoencoder.code"),
+        ("ring", "2", "layout"),
+    ] {
+        let err = Experiment::parse(&autoencoder_file("ae", layout, code), "ae.toml").unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("ae.toml"), "{message}");
+        assert!(message.contains(field), "{message}");
+    }
+    let shifted = autoencoder_file("ae", "dense", "2") + "shift = 2\n";
+    let message = format!("{:#}", Experiment::parse(&shifted, "ae.toml").unwrap_err());
+    assert!(message.contains("train.shift"), "{message}");
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::autoencoder::AutoencoderJob;
 use crate::backend::{dispatch, BackendChoice};
 use crate::check::draw_figure;
 use crate::commands::BACKEND_HELP;
@@ -200,6 +201,19 @@ impl Reproduce {
                         backend: self.backend,
                         run_dir,
                         mnist_dir: self.mnist_dir.clone(),
+                        mode: WriteMode::Overwrite,
+                    },
+                )??;
+            }
+            Experiment::Autoencoder(autoencoder) => {
+                dispatch(
+                    self.backend,
+                    AutoencoderJob {
+                        experiment: autoencoder.clone(),
+                        backend: self.backend,
+                        data_dir: self.mnist_dir.clone(),
+                        run_dir,
+                        dashboard: false,
                         mode: WriteMode::Overwrite,
                     },
                 )??;

@@ -5,6 +5,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
 
 use anyhow::Context;
+use dlsuite_autoencoder::Autoencoder;
 
 use crate::experiment::{load_experiment, Experiment};
 use crate::memory::{check_fits, Use};
@@ -31,6 +32,17 @@ impl SummaryArgs {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            Experiment::Autoencoder(a) => {
+                let net: Autoencoder<NdArray> = a.model_config().init(&Default::default());
+                print_summary(
+                    &format!(
+                        "{} ({:?} autoencoder, {}-value code)",
+                        a.name, a.autoencoder.layout, a.autoencoder.code
+                    ),
+                    &net,
+                );
+                return Ok(());
+            }
         };
         check_fits(&config.model, Use::Inference)
             .with_context(|| format!("experiment {}", config.name))?;

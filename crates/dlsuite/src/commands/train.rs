@@ -1,12 +1,14 @@
 //! `dlsuite train EXPERIMENT`: train one experiment (a training run, a
-//! lesson or an ensemble) into its run folder.
+//! lesson, an ensemble or an autoencoder) into its run folder.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::autoencoder::AutoencoderJob;
 use crate::backend::{dispatch, BackendChoice};
 use crate::commands::BACKEND_HELP;
+use crate::config::TrainSpec;
 use crate::ensemble::EnsembleJob;
 use crate::experiment::{load_experiment, Experiment};
 use crate::lesson::LessonJob;
@@ -50,6 +52,18 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
+    fn apply_overrides(&self, t: &mut TrainSpec) {
+        t.epochs = self.epochs.unwrap_or(t.epochs);
+        t.batch_size = self.batch_size.unwrap_or(t.batch_size);
+        t.lr = self.lr.unwrap_or(t.lr);
+        t.seed = self.seed.unwrap_or(t.seed);
+        t.limit = self.limit.or(t.limit);
+    }
+
+    fn dashboard(&self) -> bool {
+        !self.plain && std::io::IsTerminal::is_terminal(&std::io::stdout())
+    }
+
     pub fn run(self) -> anyhow::Result<()> {
         let mode = match (self.resume, self.overwrite) {
             (true, _) => WriteMode::Resume,
@@ -110,16 +124,36 @@ impl TrainArgs {
                 )??;
                 return Ok(());
             }
+            Experiment::Autoencoder(mut experiment) => {
+                if mode == WriteMode::Resume {
+                    anyhow::bail!(
+                        "{}: an autoencoder run keeps no checkpoints to resume from; --overwrite trains it again",
+                        experiment.name
+                    );
+                }
+                self.apply_overrides(&mut experiment.train);
+                experiment
+                    .validate()
+                    .context("after command-line overrides")?;
+                let run_dir = run_dir(&experiment.name);
+                dispatch(
+                    self.backend,
+                    AutoencoderJob {
+                        experiment,
+                        backend: self.backend,
+                        data_dir: self.data_dir.clone(),
+                        run_dir,
+                        dashboard: self.dashboard(),
+                        mode,
+                    },
+                )??;
+                return Ok(());
+            }
         };
-        let t = &mut config.train;
-        t.epochs = self.epochs.unwrap_or(t.epochs);
-        t.batch_size = self.batch_size.unwrap_or(t.batch_size);
-        t.lr = self.lr.unwrap_or(t.lr);
-        t.seed = self.seed.unwrap_or(t.seed);
-        t.limit = self.limit.or(t.limit);
+        self.apply_overrides(&mut config.train);
         config.validate().context("after command-line overrides")?;
         let run_dir = run_dir(&config.name);
-        let dashboard = !self.plain && std::io::IsTerminal::is_terminal(&std::io::stdout());
+        let dashboard = self.dashboard();
         dispatch(
             self.backend,
             TrainJob {
