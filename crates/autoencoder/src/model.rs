@@ -55,6 +55,10 @@ pub struct ConvAutoencoder<B: Backend> {
     pub activation: Relu,
 }
 
+/// Either net, as an experiment file chooses it.
+// Built once per run and never moved in a loop: boxing the larger variant
+// would only make the module's record harder to read.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Autoencoder<B: Backend> {
     Dense(DenseAutoencoder<B>),
