@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{git_revision, write_json};
 use crate::backend::{BackendChoice, OnBackend};
-use crate::config::{check_name, ConfigError, TrainSpec};
+use crate::config::{check_name, invalid, ConfigError, TrainSpec};
 use crate::evaluate::EVAL_BATCH;
 use crate::pictures::report_pictures;
 use crate::run_dir::mean_seconds;
@@ -63,13 +63,6 @@ pub struct AutoencoderSpec {
 
 impl AutoencoderExperiment {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |field: &str, value: String, expected: &str| {
-            Err(ConfigError::Invalid {
-                field: field.into(),
-                value,
-                expected: expected.into(),
-            })
-        };
         check_name(&self.name)?;
         self.train.validate()?;
         let a = &self.autoencoder;

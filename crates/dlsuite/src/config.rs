@@ -256,13 +256,6 @@ pub struct TrainSpec {
 impl TrainSpec {
     /// Rejects values that cannot train, naming the field and what is allowed.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |field: &str, value: String, expected: &str| {
-            Err(ConfigError::Invalid {
-                field: field.into(),
-                value,
-                expected: expected.into(),
-            })
-        };
         let t = self;
         if t.epochs == 0 {
             return invalid("train.epochs", "0".into(), "must be at least 1");
@@ -645,6 +638,15 @@ fn check_cnn(config: &CnnConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// The error for a field whose value cannot be used, naming what is allowed.
+pub fn invalid(field: &str, value: String, expected: &str) -> Result<(), ConfigError> {
+    Err(ConfigError::Invalid {
+        field: field.into(),
+        value,
+        expected: expected.into(),
+    })
+}
+
 /// The folder of a run repeated from another seed.
 pub fn repeat_name(name: &str, seed: u64) -> String {
     format!("{name}-seed{seed}")
@@ -688,13 +690,6 @@ impl RunConfig {
 
     /// Rejects values that cannot train, naming the field and what is allowed.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |field: &str, value: String, expected: &str| {
-            Err(ConfigError::Invalid {
-                field: field.into(),
-                value,
-                expected: expected.into(),
-            })
-        };
         self.train.validate()?;
         let t = &self.train;
         if let ModelSpec::Mlp {
