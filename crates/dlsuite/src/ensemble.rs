@@ -52,6 +52,60 @@ impl ResolvedMember {
     }
 }
 
+/// Trains `m` unless its folder holds a finished run trained as its config
+/// says; `true` when it trained now. A finished run trained otherwise (its
+/// experiment file changed, say) is replaced, and an unfinished one
+/// continues if it is the same run.
+pub fn train_if_needed<B: TunedAutodiff>(
+    m: &ResolvedMember,
+    label: &str,
+    backend: BackendChoice,
+    data_dir: &Option<PathBuf>,
+    device: &B::Device,
+) -> anyhow::Result<bool> {
+    if m.is_trained() {
+        println!(
+            "{label}: reusing the finished run in {}",
+            m.run_dir.display()
+        );
+        return Ok(false);
+    }
+    let mode = match inspect(&m.run_dir)? {
+        Holds::Run(run) if run.finished => {
+            println!(
+                "{label}: replacing {} in {}, trained otherwise",
+                run.describe(&m.run_dir),
+                m.run_dir.display()
+            );
+            WriteMode::Overwrite
+        }
+        _ => WriteMode::Resume,
+    };
+    println!("{label}: training into {}", m.run_dir.display());
+    let job = |mode| TrainJob {
+        config: m.config.clone(),
+        backend,
+        data_dir: data_dir.clone(),
+        run_dir: m.run_dir.clone(),
+        dashboard: false,
+        mode,
+    };
+    match job(mode).run::<B>(device.clone()) {
+        Err(err)
+            if matches!(
+                err.downcast_ref::<RunFolderError>(),
+                Some(RunFolderError::Mismatch { .. })
+            ) =>
+        {
+            println!("{label}: {err}; training it afresh");
+            job(WriteMode::Overwrite).run::<B>(device.clone())
+        }
+        result => result,
+    }
+    .with_context(|| label.to_string())?;
+    Ok(true)
+}
+
 impl EnsembleExperiment {
     /// Each member's config and run folder: plain members under
     /// `artifacts`, seeded ones inside `run_dir`.
@@ -140,7 +194,7 @@ pub fn soft_vote(members: &[Vec<f32>], labels: &[u8], classes: usize) -> Vote {
 }
 
 /// `net`'s class probabilities for every image of `digits`, row-major.
-fn probabilities<B: Tuned>(
+pub fn probabilities<B: Tuned>(
     net: &Net<B>,
     digits: &Digits,
     kind: Kind,
@@ -198,51 +252,8 @@ impl OnBackend for EnsembleJob {
                 m.config.name,
                 m.config.train.seed
             );
-            if m.is_trained() {
-                println!(
-                    "{label}: reusing the finished run in {}",
-                    m.run_dir.display()
-                );
-                trained_now.push(false);
-                continue;
-            }
-            // The ensemble says what its members are: a finished run trained
-            // otherwise (its experiment file changed, say) is replaced, and an
-            // unfinished one continues if it is the same run.
-            let mode = match inspect(&m.run_dir)? {
-                Holds::Run(run) if run.finished => {
-                    println!(
-                        "{label}: replacing {} in {}, trained otherwise",
-                        run.describe(&m.run_dir),
-                        m.run_dir.display()
-                    );
-                    WriteMode::Overwrite
-                }
-                _ => WriteMode::Resume,
-            };
-            println!("{label}: training into {}", m.run_dir.display());
-            let job = |mode| TrainJob {
-                config: m.config.clone(),
-                backend: self.backend,
-                data_dir: self.data_dir.clone(),
-                run_dir: m.run_dir.clone(),
-                dashboard: false,
-                mode,
-            };
-            match job(mode).run::<B>(device.clone()) {
-                Err(err)
-                    if matches!(
-                        err.downcast_ref::<RunFolderError>(),
-                        Some(RunFolderError::Mismatch { .. })
-                    ) =>
-                {
-                    println!("{label}: {err}; training it afresh");
-                    job(WriteMode::Overwrite).run::<B>(device.clone())
-                }
-                result => result,
-            }
-            .with_context(|| label.clone())?;
-            trained_now.push(true);
+            let now = train_if_needed::<B>(m, &label, self.backend, &self.data_dir, &device)?;
+            trained_now.push(now);
         }
 
         let kind = e.dataset.kind();
