@@ -1,7 +1,8 @@
 //! Experiment files: a training run on MNIST-format images (`[model]` and
 //! `[train]` tables), a small lesson (a `[lesson]` table), an ensemble
-//! (`[[member]]` tables) or an autoencoder (an `[autoencoder]` table), found
-//! by name in `experiments/` and grouped for `reproduce`.
+//! (`[[member]]` tables), an autoencoder (an `[autoencoder]` table) or a GAN
+//! (a `[gan]` table), found by name in `experiments/` and grouped for
+//! `reproduce`.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::autoencoder::AutoencoderExperiment;
 use crate::config::EnsembleExperiment;
 use crate::config::{check_name, ConfigError, RunConfig};
+use crate::gan::GanExperiment;
 
 /// Where experiment files live, relative to the repository root.
 pub const EXPERIMENTS_DIR: &str = "experiments";
@@ -37,6 +39,7 @@ pub enum Experiment {
     Lesson(LessonExperiment),
     Ensemble(EnsembleExperiment),
     Autoencoder(AutoencoderExperiment),
+    Gan(GanExperiment),
 }
 
 impl Experiment {
@@ -67,6 +70,10 @@ impl Experiment {
                 toml::from_str(text).map_err(|e| in_file(&e))?;
             autoencoder.validate().map_err(|e| in_file(&e))?;
             Ok(Experiment::Autoencoder(autoencoder))
+        } else if table.contains_key("gan") {
+            let gan: GanExperiment = toml::from_str(text).map_err(|e| in_file(&e))?;
+            gan.validate().map_err(|e| in_file(&e))?;
+            Ok(Experiment::Gan(gan))
         } else if table.contains_key("member") {
             let ensemble: EnsembleExperiment = toml::from_str(text).map_err(|e| in_file(&e))?;
             ensemble.validate().map_err(|e| in_file(&e))?;
@@ -86,6 +93,7 @@ impl Experiment {
             Experiment::Lesson(l) => &l.name,
             Experiment::Ensemble(e) => &e.name,
             Experiment::Autoencoder(a) => &a.name,
+            Experiment::Gan(g) => &g.name,
         }
     }
 
@@ -95,6 +103,7 @@ impl Experiment {
             Experiment::Lesson(l) => &l.description,
             Experiment::Ensemble(e) => &e.description,
             Experiment::Autoencoder(a) => &a.description,
+            Experiment::Gan(g) => &g.description,
         }
     }
 
@@ -103,7 +112,7 @@ impl Experiment {
             Experiment::Lesson(_) => "lessons",
             Experiment::Training(c) => c.group.as_deref().unwrap_or(c.dataset.group()),
             Experiment::Ensemble(e) => e.dataset.group(),
-            Experiment::Autoencoder(_) => "generative",
+            Experiment::Autoencoder(_) | Experiment::Gan(_) => "generative",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod ensemble;
 pub mod evaluate;
 pub mod experiment;
+pub mod gan;
 pub mod lesson;
 pub mod memory;
 pub mod net;

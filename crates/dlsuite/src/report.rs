@@ -12,9 +12,11 @@ use crate::backend::BackendChoice;
 use crate::check::{check_claim, ClaimOutcome};
 use crate::config::{ClaimMetric, EnsembleExperiment, ModelSpec, RunConfig, TrainSpec};
 use crate::experiment::{Experiment, GROUPS};
+use crate::gan::{headline, read_gan_summary, report_pictures_of, GanExperiment};
 use crate::lesson::LessonSummary;
 use crate::run_dir::read_summary;
 use dlsuite_autoencoder::Layout;
+use dlsuite_gan::Layout as GanLayout;
 
 /// Whether ours meets the lecture's figure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,6 +153,47 @@ pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
                     format!("test MSE {:.4}", s.test_mse),
                     verdict,
                 )
+            })
+        }
+        Experiment::Gan(g) => {
+            let s = read_gan_summary(&dir).ok()?;
+            let verdict = if s.as_lectured {
+                Verdict::Meets
+            } else {
+                Verdict::Misses
+            };
+            let claim = if g.gan.conditional {
+                format!(
+                    "{}: at least {:.0}% of samples judged the digit asked for by {}",
+                    g.lecture,
+                    100.0 * g.bar(),
+                    g.gan.judge
+                )
+            } else {
+                format!(
+                    "{}: {}'s mean confidence on samples at least {}",
+                    g.lecture,
+                    g.gan.judge,
+                    g.bar()
+                )
+            };
+            let ours = format!(
+                "{}; {} of 10 digits drawn; judge {:.2}% on real test digits",
+                headline(&s),
+                s.digits_drawn(),
+                s.judge_accuracy
+            );
+            let shown = report_pictures_of(&s);
+            Some(Row {
+                epochs: Some(s.epochs),
+                wall_seconds: s.wall_seconds,
+                backend: s.backend.clone(),
+                parameters: Some(s.generator_parameters + s.discriminator_parameters),
+                pictures: pictures_in(&dir)
+                    .into_iter()
+                    .filter(|p| shown.contains(p))
+                    .collect(),
+                ..base(claim, ours, verdict)
             })
         }
     }
@@ -313,7 +356,8 @@ pub fn forward_flops(spec: &ModelSpec) -> f64 {
 /// this suite was measured on: throughput and per-step overhead fitted to
 /// the suite's own runs (docs/report). `None` where there is no basis
 /// (a GPU backend: it depends on the GPU). An ensemble counts only the members that
-/// are neither trained already nor `scheduled` to run before it.
+/// are neither trained already nor `scheduled` to run before it; a GAN its
+/// judge likewise.
 pub fn estimate_seconds(
     experiment: &Experiment,
     backend: BackendChoice,
@@ -334,6 +378,17 @@ pub fn estimate_seconds(
         }
         // Each member classifies the test set once more to vote.
         return Some(total + 15.0 * e.members.len() as f64);
+    }
+    if let Experiment::Gan(g) = experiment {
+        // Its judge trains first when it has no run and none runs before it.
+        let judge = g.resolve_judge(artifacts).ok()?;
+        let own = from_history(experiment, backend, artifacts)
+            .or_else(|| (!backend.is_gpu()).then(|| gan_seconds(g)))?;
+        if judge.is_trained() || scheduled.contains(&judge.config.name.as_str()) {
+            return Some(own);
+        }
+        let judge = Experiment::Training(judge.config);
+        return Some(own + estimate_seconds(&judge, backend, artifacts, &[])?);
     }
     if let Experiment::Training(c) = experiment {
         if !c.repeat_seeds.is_empty() {
@@ -363,7 +418,7 @@ pub fn estimate_seconds(
         }),
         Experiment::Training(c) => Some(training_seconds(c, backend)),
         Experiment::Autoencoder(a) => Some(autoencoder_seconds(a)),
-        Experiment::Ensemble(_) => None,
+        Experiment::Ensemble(_) | Experiment::Gan(_) => None,
     }
 }
 
@@ -381,6 +436,11 @@ fn from_history(experiment: &Experiment, backend: BackendChoice, artifacts: &Pat
             let s = read_autoencoder_summary(&artifacts.join(&a.name)).ok()?;
             let (w, p, e) = (s.wall_seconds, s.seconds_per_epoch, s.epochs);
             (s.backend, w, p, e, a.train.epochs)
+        }
+        Experiment::Gan(g) => {
+            let s = read_gan_summary(&artifacts.join(&g.name)).ok()?;
+            let (w, p, e) = (s.wall_seconds, s.seconds_per_epoch, s.epochs);
+            (s.backend, w, p, e, g.train.epochs)
         }
         _ => return None,
     };
@@ -426,6 +486,38 @@ fn autoencoder_seconds(a: &AutoencoderExperiment) -> f64 {
     fit_seconds(&a.train, fwd, (rate, 3e-4)) + 3.0
 }
 
+/// Like `training_seconds`, for a GAN: a step runs the generator forward
+/// and back once and the discriminator three times (on real images, on
+/// fakes, and on fakes again for the generator's gradient), over every
+/// training image.
+fn gan_seconds(g: &GanExperiment) -> f64 {
+    let dense =
+        |widths: &[usize]| -> f64 { widths.windows(2).map(|w| 2.0 * (w[0] * w[1]) as f64).sum() };
+    let input = g.gan.latent + if g.gan.conditional { 10 } else { 0 };
+    let label = if g.gan.conditional { 10 } else { 0 };
+    // Rates as for the autoencoders, which run through the same plain layers.
+    let (generator, discriminator, rate) = match g.gan.layout {
+        GanLayout::Dense => (
+            dense(&[input, 256, 512, 784]),
+            dense(&[784 + label, 512, 256, 1]),
+            15e9,
+        ),
+        GanLayout::Conv => {
+            let convs = 2.0 * (14 * 14 * 16 * 9 + 7 * 7 * 32 * 16 * 9) as f64;
+            (
+                convs + dense(&[input, 1568]),
+                convs + dense(&[1568 + label, 1]),
+                3.3e9,
+            )
+        }
+    };
+    let images = 60_000f64.min(g.train.limit.unwrap_or(usize::MAX) as f64);
+    let steps = (images / g.train.batch_size as f64).ceil();
+    let per_image = 3.0 * (generator + 3.0 * discriminator);
+    let per_epoch = images * per_image / rate + steps * 6e-4 + 1.0;
+    g.train.epochs as f64 * per_epoch + 5.0
+}
+
 /// Seconds to train `t`'s epochs of a net whose forward pass over one image
 /// costs `fwd` FLOPs at `(FLOP/s, seconds per step)`, then to run it over
 /// the 10 000 test images.
@@ -464,6 +556,30 @@ mod tests {
             "{both} {seeded_only}"
         );
         assert!(seeded_only > one_member, "the seeded copy still counts");
+    }
+
+    #[test]
+    fn a_gan_estimate_counts_its_judge_only_while_it_is_still_to_train() {
+        let dir = tempfile::tempdir().unwrap();
+        let judge = dir.path().join("j.toml");
+        let judge_text = "name = \"j\"\ndataset = \"mnist\"\n[model]\nkind = \"softmax\"\n[train]\nepochs = 3\nbatch_size = 100\nlr = 0.1\n";
+        std::fs::write(&judge, judge_text).unwrap();
+        let text = format!(
+            "name = \"g\"\nlecture = \"l\"\n[gan]\nlayout = \"dense\"\njudge = {:?}\nmin_confidence = 0.8\n[train]\nepochs = 2\nbatch_size = 64\nlr = 0.0002\n",
+            judge.display().to_string()
+        );
+        let gan = Experiment::parse(&text, "g.toml").unwrap();
+        let artifacts = dir.path().join("artifacts");
+        let flex = BackendChoice::Flex;
+        let alone = Experiment::parse(judge_text, "j.toml").unwrap();
+        let judge_only = estimate_seconds(&alone, flex, &artifacts, &[]).unwrap();
+        let with_judge = estimate_seconds(&gan, flex, &artifacts, &[]).unwrap();
+        let judged_before = estimate_seconds(&gan, flex, &artifacts, &["j"]).unwrap();
+        assert!(judged_before > 0.0);
+        assert!(
+            (with_judge - judged_before - judge_only).abs() < 1e-9,
+            "{with_judge} {judged_before} {judge_only}"
+        );
     }
 
     fn row(name: &str, group: &str, verdict: Verdict) -> Row {

@@ -130,6 +130,15 @@ pub fn read_run_config(run_dir: &Path) -> anyhow::Result<RunConfig> {
             crate::autoencoder::SUMMARY_FILE
         );
     }
+    let is_gan = run_dir.join(crate::gan::SUMMARY_FILE).is_file()
+        || serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.get("gan").is_some());
+    if is_gan {
+        anyhow::bail!(
+            "{}: a GAN run: it draws digits and classifies none, so it has nothing to evaluate or predict; what its judge made of its samples is in {}",
+            run_dir.display(),
+            crate::gan::SUMMARY_FILE
+        );
+    }
     serde_json::from_str(&text)
         .with_context(|| format!("{}: not a valid run config", config_path.display()))
 }

@@ -20,7 +20,7 @@ const SUITE: &str = "dlsuite";
 
 /// Files a run of any kind may write at the top of its folder, besides its
 /// pictures.
-const SUITE_FILES: [&str; 9] = [
+const SUITE_FILES: [&str; 12] = [
     MARKER_FILE,
     "config.json",
     "metrics.jsonl",
@@ -30,6 +30,9 @@ const SUITE_FILES: [&str; 9] = [
     "lesson.json",
     "ensemble.json",
     crate::autoencoder::SUMMARY_FILE,
+    crate::gan::SUMMARY_FILE,
+    "generator.mpk",
+    "discriminator.mpk",
 ];
 
 /// The pictures a training run draws (see `pictures.rs`); a run folder from
@@ -61,6 +64,7 @@ pub enum RunKind {
     Lesson,
     Ensemble,
     Autoencoder,
+    Gan,
 }
 
 impl RunKind {
@@ -70,6 +74,7 @@ impl RunKind {
             RunKind::Lesson => "lesson",
             RunKind::Ensemble => "ensemble",
             RunKind::Autoencoder => "autoencoder run",
+            RunKind::Gan => "GAN run",
         }
     }
 }
@@ -293,6 +298,7 @@ fn found_run(dir: &Path) -> Option<FoundRun> {
         RunKind::Lesson => dir.join("lesson.json").is_file(),
         RunKind::Ensemble => dir.join("summary.json").is_file(),
         RunKind::Autoencoder => dir.join(crate::autoencoder::SUMMARY_FILE).is_file(),
+        RunKind::Gan => dir.join(crate::gan::SUMMARY_FILE).is_file(),
     };
     Some(FoundRun {
         marker,
@@ -405,7 +411,7 @@ fn refuse(dir: &Path, holds: &Holds, mode: WriteMode) -> Result<(), RunFolderErr
             offer: match run.kind {
                 RunKind::Training => "add --resume to continue it or --overwrite to replace it",
                 // Lessons keep no checkpoints; an ensemble reuses its members.
-                RunKind::Lesson | RunKind::Ensemble | RunKind::Autoencoder => {
+                RunKind::Lesson | RunKind::Ensemble | RunKind::Autoencoder | RunKind::Gan => {
                     "add --overwrite to run it again"
                 }
             },

@@ -15,6 +15,7 @@ use dlsuite::config::{CnnPreset, ModelSpec, RunConfig};
 use dlsuite::ensemble::{EnsembleJob, MemberResult};
 use dlsuite::evaluate::evaluate;
 use dlsuite::experiment::Experiment;
+use dlsuite::gan::GanJob;
 use dlsuite::net::{build_net, Net};
 use dlsuite::report::row_for;
 use dlsuite::run_dir::RunSummary;
@@ -1070,4 +1071,182 @@ fn a_bad_autoencoder_file_names_the_file_and_the_field() {
     let shifted = autoencoder_file("ae", "dense", "2") + "shift = 2\n";
     let message = format!("{:#}", Experiment::parse(&shifted, "ae.toml").unwrap_err());
     assert!(message.contains("train.shift"), "{message}");
+}
+
+/// A GAN experiment file on the fixture, judged by `judge` (a path).
+fn gan_file(judge: &str, extra: &str) -> String {
+    format!(
+        "name = \"gan\"\nlecture = \"draws the digit asked\"\n[gan]\nlayout = \"dense\"\nlatent = 16\njudge = {judge:?}\nsamples = 50\n{extra}\n\
+         [train]\nepochs = 2\nbatch_size = 50\nlr = 0.0002\nlimit = 300\n"
+    )
+}
+
+/// A softmax judge trained in a second on the fixture; its file's path.
+fn judge_file(dir: &Path) -> String {
+    let path = dir.join("judge.toml");
+    std::fs::write(
+        &path,
+        "name = \"judge\"\ndataset = \"mnist\"\n[model]\nkind = \"softmax\"\n[train]\nepochs = 1\nbatch_size = 25\nlr = 0.002\nvalidation = 100\nlimit = 300\n",
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_conditional_gan_trains_its_judge_draws_each_epoch_and_is_judged() {
+    let root = tempfile::tempdir().unwrap();
+    let artifacts = root.path().join("artifacts");
+    let text = gan_file(
+        &judge_file(root.path()),
+        "conditional = true\nmin_share = 0.9",
+    );
+    let Experiment::Gan(experiment) = Experiment::parse(&text, "gan.toml").unwrap() else {
+        panic!("a [gan] file parses as a GAN");
+    };
+    let run_dir = artifacts.join("gan");
+    let job = |mode| GanJob {
+        experiment: experiment.clone(),
+        backend: BackendChoice::Ndarray,
+        data_dir: Some(fixture_dir()),
+        run_dir: run_dir.clone(),
+        artifacts: artifacts.clone(),
+        dashboard: false,
+        mode,
+    };
+    let summary = dispatch(BackendChoice::Ndarray, job(WriteMode::Fresh))
+        .unwrap()
+        .unwrap();
+    for file in [
+        "config.json",
+        "gan.json",
+        "generator.mpk",
+        "discriminator.mpk",
+        "metrics.jsonl",
+        "samples-epoch-01.png",
+        "samples-epoch-02.png",
+        "curves.png",
+        "judged.png",
+    ] {
+        assert!(run_dir.join(file).is_file(), "{file}");
+    }
+    // The judge had no run: it was trained first, where its name says.
+    let judge_dir = artifacts.join("judge");
+    assert!(judge_dir.join("model.mpk").is_file());
+    let judge_accuracy = dlsuite::run_dir::read_summary(&judge_dir)
+        .unwrap()
+        .test_accuracy;
+    assert_eq!(summary.judge_accuracy, judge_accuracy);
+
+    assert_eq!((summary.epochs, summary.samples), (2, 50));
+    assert_eq!(summary.judged_counts.iter().sum::<usize>(), 50);
+    let share = summary.asked_share.expect("a conditional GAN's share");
+    assert!((0.0..=1.0).contains(&share), "{share}");
+    assert_eq!(summary.as_lectured, share >= 0.9);
+    assert!((0.1..=1.0).contains(&summary.mean_confidence));
+    let lines = std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+    for h in &summary.history {
+        // 300 images in batches of 50.
+        assert_eq!(h.stats.steps, 6, "{h:?}");
+        for share in [h.stats.real_accuracy, h.stats.fake_accuracy] {
+            assert!((0.0..=1.0).contains(&share), "{h:?}");
+        }
+        assert!(h.stats.discriminator_loss.is_finite() && h.stats.generator_loss.is_finite());
+    }
+
+    let row = row_for(&Experiment::Gan(experiment.clone()), &artifacts).unwrap();
+    assert_eq!(row.group, "generative");
+    assert!(row.ours.contains("judged the digit asked"), "{}", row.ours);
+    for picture in ["judged.png", "samples-epoch-01.png", "samples-epoch-02.png"] {
+        assert!(
+            row.pictures.contains(&picture.to_string()),
+            "{:?}",
+            row.pictures
+        );
+    }
+
+    let before = snapshot(&run_dir);
+    let refused = dispatch(BackendChoice::Ndarray, job(WriteMode::Fresh))
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("--overwrite"),
+        "{refused:#}"
+    );
+    let eval = dispatch(
+        BackendChoice::Ndarray,
+        EvalJob {
+            run_dir: run_dir.clone(),
+            data_dir: Some(fixture_dir()),
+        },
+    )
+    .unwrap()
+    .unwrap_err();
+    let message = format!("{eval:#}");
+    assert!(
+        message.contains("a GAN run") && message.contains("gan.json"),
+        "{message}"
+    );
+    assert_eq!(snapshot(&run_dir), before, "refusals change nothing");
+
+    // Trained again, it reuses the judge's finished run.
+    let judge_before = snapshot(&judge_dir);
+    dispatch(BackendChoice::Ndarray, job(WriteMode::Overwrite))
+        .unwrap()
+        .unwrap();
+    assert_eq!(snapshot(&judge_dir), judge_before);
+}
+
+#[test]
+fn a_bad_gan_file_or_judge_names_what_is_wrong() {
+    for (extra, field) in [
+        ("conditional = true\nmin_confidence = 0.8", "gan.min_share"),
+        ("min_share = 0.9", "gan.min_confidence"),
+        ("min_confidence = 1.5", "gan.min_confidence"),
+    ] {
+        let err = Experiment::parse(&gan_file("mnist-cnn", extra), "gan.toml").unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("gan.toml"), "{message}");
+        assert!(message.contains(field), "{extra}: {message}");
+    }
+    let good = gan_file("mnist-cnn", "min_confidence = 0.8");
+    for (text, field) in [
+        (good.replace("latent = 16", "latent = 0"), "gan.latent"),
+        (good.replace("samples = 50", "samples = 3"), "gan.samples"),
+        (
+            good.replace("[train]\n", "[train]\noptimizer = \"sgd\"\n"),
+            "train.optimizer",
+        ),
+        (
+            good.replace("[train]\n", "[train]\nshift = 2\n"),
+            "train.shift",
+        ),
+    ] {
+        let message = format!("{:#}", Experiment::parse(&text, "gan.toml").unwrap_err());
+        assert!(message.contains(field), "{field}: {message}");
+    }
+
+    let root = tempfile::tempdir().unwrap();
+    let text = gan_file("no-such-judge", "min_confidence = 0.8");
+    let Experiment::Gan(experiment) = Experiment::parse(&text, "gan.toml").unwrap() else {
+        panic!("a [gan] file parses as a GAN");
+    };
+    let run_dir = root.path().join("gan");
+    let err = dispatch(
+        BackendChoice::Ndarray,
+        GanJob {
+            experiment,
+            backend: BackendChoice::Ndarray,
+            data_dir: Some(fixture_dir()),
+            run_dir: run_dir.clone(),
+            artifacts: root.path().to_path_buf(),
+            dashboard: false,
+            mode: WriteMode::Fresh,
+        },
+    )
+    .unwrap()
+    .unwrap_err();
+    let message = format!("{err:#}");
+    assert!(message.contains("judge \"no-such-judge\""), "{message}");
+    assert!(!run_dir.exists(), "a missing judge leaves no run folder");
 }

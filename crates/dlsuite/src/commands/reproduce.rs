@@ -11,6 +11,7 @@ use crate::commands::BACKEND_HELP;
 use crate::config::{DatasetName, RunConfig};
 use crate::ensemble::EnsembleJob;
 use crate::experiment::{select, Experiment, EXPERIMENTS_DIR};
+use crate::gan::GanJob;
 use crate::lesson::LessonJob;
 use crate::report::{duration, estimate_seconds, write_report};
 use crate::run_dir::ARTIFACTS_DIR;
@@ -213,6 +214,20 @@ impl Reproduce {
                         backend: self.backend,
                         data_dir: self.mnist_dir.clone(),
                         run_dir,
+                        dashboard: false,
+                        mode: WriteMode::Overwrite,
+                    },
+                )??;
+            }
+            Experiment::Gan(gan) => {
+                dispatch(
+                    self.backend,
+                    GanJob {
+                        experiment: gan.clone(),
+                        backend: self.backend,
+                        data_dir: self.mnist_dir.clone(),
+                        run_dir,
+                        artifacts: self.artifacts.clone(),
                         dashboard: false,
                         mode: WriteMode::Overwrite,
                     },

@@ -6,6 +6,7 @@ use burn::prelude::*;
 
 use anyhow::Context;
 use dlsuite_autoencoder::Autoencoder;
+use dlsuite_gan::{Discriminator, Generator};
 
 use crate::experiment::{load_experiment, Experiment};
 use crate::memory::{check_fits, Use};
@@ -41,6 +42,23 @@ impl SummaryArgs {
                     ),
                     &net,
                 );
+                return Ok(());
+            }
+            Experiment::Gan(g) => {
+                let config = g.model_config();
+                let kind = if g.gan.conditional {
+                    "conditional GAN"
+                } else {
+                    "GAN"
+                };
+                let device = Default::default();
+                let generator: Generator<NdArray> = config.init_generator(&device);
+                let discriminator: Discriminator<NdArray> = config.init_discriminator(&device);
+                let title =
+                    |net: &str| format!("{} ({:?} {kind}): the {net}", g.name, g.gan.layout);
+                print_summary(&title("generator"), &generator);
+                println!();
+                print_summary(&title("discriminator"), &discriminator);
                 return Ok(());
             }
         };

@@ -1,5 +1,5 @@
 //! `dlsuite train EXPERIMENT`: train one experiment (a training run, a
-//! lesson, an ensemble or an autoencoder) into its run folder.
+//! lesson, an ensemble, an autoencoder or a GAN) into its run folder.
 
 use std::path::PathBuf;
 
@@ -11,6 +11,7 @@ use crate::commands::BACKEND_HELP;
 use crate::config::TrainSpec;
 use crate::ensemble::EnsembleJob;
 use crate::experiment::{load_experiment, Experiment};
+use crate::gan::GanJob;
 use crate::lesson::LessonJob;
 use crate::run_dir::{default_run_dir, ARTIFACTS_DIR};
 use crate::run_folder::WriteMode;
@@ -143,6 +144,32 @@ impl TrainArgs {
                         backend: self.backend,
                         data_dir: self.data_dir.clone(),
                         run_dir,
+                        dashboard: self.dashboard(),
+                        mode,
+                    },
+                )??;
+                return Ok(());
+            }
+            Experiment::Gan(mut experiment) => {
+                if mode == WriteMode::Resume {
+                    anyhow::bail!(
+                        "{}: a GAN run keeps no checkpoints to resume from; --overwrite trains it again",
+                        experiment.name
+                    );
+                }
+                self.apply_overrides(&mut experiment.train);
+                experiment
+                    .validate()
+                    .context("after command-line overrides")?;
+                let run_dir = run_dir(&experiment.name);
+                dispatch(
+                    self.backend,
+                    GanJob {
+                        experiment,
+                        backend: self.backend,
+                        data_dir: self.data_dir.clone(),
+                        run_dir,
+                        artifacts: PathBuf::from(ARTIFACTS_DIR),
                         dashboard: self.dashboard(),
                         mode,
                     },
