@@ -640,7 +640,7 @@ fn draw_pictures(dir: &Path, s: &GanSummary, verdicts: &Verdicts) -> anyhow::Res
                 pixels: pixels.clone(),
                 signed: false,
                 caption: if s.conditional {
-                    format!("asked {}: {said}", verdicts.asked[i])
+                    format!("{}→{said}", verdicts.asked[i])
                 } else {
                     said
                 },
@@ -651,12 +651,18 @@ fn draw_pictures(dir: &Path, s: &GanSummary, verdicts: &Verdicts) -> anyhow::Res
     digit_grid(
         &path,
         &format!(
-            "samples and what {} (test accuracy {:.2}%) calls them",
-            s.judge, s.judge_accuracy
+            "samples and what {} (test accuracy {:.2}%) calls them{}",
+            s.judge,
+            s.judge_accuracy,
+            if s.conditional {
+                ": digit asked → digit judged, confidence"
+            } else {
+                ", with its confidence"
+            }
         ),
         &tiles,
         10,
-        2,
+        3,
     )?;
     written.push(path);
     Ok(written)

@@ -494,19 +494,18 @@ fn gan_seconds(g: &GanExperiment) -> f64 {
     let dense =
         |widths: &[usize]| -> f64 { widths.windows(2).map(|w| 2.0 * (w[0] * w[1]) as f64).sum() };
     let input = g.gan.latent + if g.gan.conditional { 10 } else { 0 };
-    let label = if g.gan.conditional { 10 } else { 0 };
     // Rates as for the autoencoders, which run through the same plain layers.
     let (generator, discriminator, rate) = match g.gan.layout {
         GanLayout::Dense => (
             dense(&[input, 256, 512, 784]),
-            dense(&[784 + label, 512, 256, 1]),
+            dense(&[784, 512, 256, 1]),
             15e9,
         ),
         GanLayout::Conv => {
             let convs = 2.0 * (14 * 14 * 16 * 9 + 7 * 7 * 32 * 16 * 9) as f64;
             (
                 convs + dense(&[input, 1568]),
-                convs + dense(&[1568 + label, 1]),
+                convs + dense(&[1568, 1]),
                 3.3e9,
             )
         }

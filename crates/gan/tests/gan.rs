@@ -69,6 +69,35 @@ fn a_conditional_generator_draws_differently_for_each_digit() {
 }
 
 #[test]
+fn a_conditional_discriminator_judges_an_image_with_the_digit_it_should_show() {
+    let device = Default::default();
+    for layout in [Layout::Dense, Layout::Conv] {
+        let config = GanConfig::new(layout).with_conditional(true);
+        let d = config.init_discriminator::<NdArray>(&device);
+        let image = Tensor::<NdArray, 4>::ones([1, 1, 28, 28], &device) * 0.3;
+        let verdict = |digit: i64| -> f32 {
+            let digits = Tensor::<NdArray, 1, Int>::from_ints([digit], &device);
+            d.forward(image.clone(), Some(digits)).into_scalar()
+        };
+        let gap = (verdict(3) - verdict(7)).abs();
+        assert!(
+            gap > 1e-4,
+            "{layout:?}: the digit does not change the verdict"
+        );
+        let plain = GanConfig::new(layout).init_discriminator::<NdArray>(&device);
+        let digits = Tensor::<NdArray, 1, Int>::from_ints([3], &device);
+        let (told, untold) = (
+            plain.forward(image.clone(), Some(digits)).into_scalar(),
+            plain.forward(image.clone(), None).into_scalar(),
+        );
+        assert_eq!(
+            told, untold,
+            "{layout:?}: an unconditional net ignores digits"
+        );
+    }
+}
+
+#[test]
 fn the_two_nets_learn_against_each_other() {
     let device = Default::default();
     Train::seed(&device, 11);
