@@ -236,6 +236,7 @@ pub struct GanSummary {
     pub epochs: usize,
     pub history: Vec<GanEpoch>,
     pub seconds_per_epoch: f64,
+    /// Start to finish, less the judge's training when it trained first.
     pub wall_seconds: f64,
     pub generator_parameters: usize,
     pub discriminator_parameters: usize,
@@ -311,7 +312,10 @@ impl OnBackend for GanJob {
         std::fs::write(&epochs_path, "")
             .with_context(|| format!("{}: cannot write", epochs_path.display()))?;
         let label = format!("{}: judge {}", e.name, judge.config.name);
+        // The judge's own run reports its time: this run's leaves it out.
+        let judging = Instant::now();
         train_if_needed::<B>(&judge, &label, self.backend, &self.data_dir, &device)?;
+        let judge_training = judging.elapsed();
 
         let mut train_set = DigitSet::new(Arc::new(train_digits));
         if let Some(limit) = t.limit {
@@ -461,7 +465,7 @@ impl OnBackend for GanJob {
             seconds_per_epoch: history.iter().map(|h| h.seconds).sum::<f64>()
                 / history.len().max(1) as f64,
             history,
-            wall_seconds: started.elapsed().as_secs_f64(),
+            wall_seconds: (started.elapsed() - judge_training).as_secs_f64(),
             generator_parameters,
             discriminator_parameters,
             backend: self.backend.name().into(),

@@ -1113,9 +1113,11 @@ fn a_conditional_gan_trains_its_judge_draws_each_epoch_and_is_judged() {
         dashboard: false,
         mode,
     };
+    let clock = std::time::Instant::now();
     let summary = dispatch(BackendChoice::Ndarray, job(WriteMode::Fresh))
         .unwrap()
         .unwrap();
+    let total = clock.elapsed().as_secs_f64();
     for file in [
         "config.json",
         "gan.json",
@@ -1132,10 +1134,15 @@ fn a_conditional_gan_trains_its_judge_draws_each_epoch_and_is_judged() {
     // The judge had no run: it was trained first, where its name says.
     let judge_dir = artifacts.join("judge");
     assert!(judge_dir.join("model.mpk").is_file());
-    let judge_accuracy = dlsuite::run_dir::read_summary(&judge_dir)
-        .unwrap()
-        .test_accuracy;
-    assert_eq!(summary.judge_accuracy, judge_accuracy);
+    let judged = dlsuite::run_dir::read_summary(&judge_dir).unwrap();
+    assert_eq!(summary.judge_accuracy, judged.test_accuracy);
+    // Its time is the judge's row's, not the GAN's.
+    assert!(
+        summary.wall_seconds <= total - judged.wall_seconds,
+        "GAN {} s, judge {} s, both {total} s",
+        summary.wall_seconds,
+        judged.wall_seconds
+    );
 
     assert_eq!((summary.epochs, summary.samples), (2, 50));
     assert_eq!(summary.judged_counts.iter().sum::<usize>(), 50);
