@@ -143,6 +143,11 @@ pub enum ModelSpec {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         batch_norm: Option<bool>,
     },
+    /// An LSTM that reads the image row by row (28 steps of 28 pixels).
+    Lstm {
+        /// Width of its hidden state.
+        hidden: usize,
+    },
 }
 
 fn default_activation() -> Activation {
@@ -717,6 +722,15 @@ impl RunConfig {
         }
         if let Some(config) = self.model.cnn_config() {
             check_cnn(&config)?;
+        }
+        if let ModelSpec::Lstm { hidden } = self.model {
+            if !(1..=4096).contains(&hidden) {
+                return invalid(
+                    "model.hidden",
+                    hidden.to_string(),
+                    "must be 1 to 4096 values",
+                );
+            }
         }
         check_name(&self.name)?;
         for (i, claim) in self.check.iter().enumerate() {

@@ -19,7 +19,14 @@ use crate::gan::GanExperiment;
 pub const EXPERIMENTS_DIR: &str = "experiments";
 
 /// The report's sections, in the order `reproduce all` runs them.
-pub const GROUPS: [&str; 5] = ["lessons", "mnist", "compare", "fashion", "generative"];
+pub const GROUPS: [&str; 6] = [
+    "lessons",
+    "mnist",
+    "compare",
+    "fashion",
+    "generative",
+    "sequences",
+];
 
 /// A lesson's experiment file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -123,6 +123,20 @@ pub fn layer_sizes(spec: &ModelSpec) -> Vec<LayerSize> {
             }
             layers.push(linear("output layer".into(), fan_in, config.classes));
         }
+        ModelSpec::Lstm { hidden } => {
+            // Four gates, each a linear map of the row and one of the state.
+            let (row, state) = (28u128, *hidden as u128);
+            layers.push(LayerSize {
+                name: format!("LSTM (28 → {hidden}, four gates)"),
+                parameters: 4u128.saturating_mul(
+                    (row + 1)
+                        .saturating_mul(state)
+                        .saturating_add((state + 1).saturating_mul(state)),
+                ),
+                buffers: 0,
+            });
+            layers.push(linear("output layer".into(), *hidden, 10));
+        }
     }
     layers
 }

@@ -7,16 +7,21 @@ use dlsuite_cnn::Cnn;
 use dlsuite_data::ImageBatch;
 use dlsuite_logistic::{LogisticRegression, LogisticRegressionConfig};
 use dlsuite_mlp::Mlp;
+use dlsuite_rnn::{RowLstm, RowLstmConfig};
 use dlsuite_speed::{Tuned, TunedAutodiff};
 use dlsuite_train::classification_output;
 
 use crate::config::ModelSpec;
 
+// Built once per run and moved only with the model: boxing the LSTM's
+// variant would only make the record harder to read.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Net<B: Backend> {
     Softmax(LogisticRegression<B>),
     Mlp(Mlp<B>),
     Cnn(Cnn<B>),
+    Lstm(RowLstm<B>),
 }
 
 /// Builds the network an experiment describes, freshly initialised.
@@ -29,6 +34,9 @@ pub fn build_net<B: Backend>(spec: &ModelSpec, device: &B::Device) -> Net<B> {
         ),
         ModelSpec::Mlp { .. } => Net::Mlp(spec.mlp_config().expect("mlp spec").init(device)),
         ModelSpec::Cnn { .. } => Net::Cnn(spec.cnn_config().expect("cnn spec").init(device)),
+        ModelSpec::Lstm { hidden } => {
+            Net::Lstm(RowLstmConfig::new().with_hidden(*hidden).init(device))
+        }
     }
 }
 
@@ -52,6 +60,7 @@ pub fn describe(spec: &ModelSpec) -> String {
                 None => format!("CNN {channels:?} + dense {:?}{norm}", config.dense),
             }
         }
+        ModelSpec::Lstm { hidden } => format!("LSTM over the 28 rows, {hidden} hidden"),
     }
 }
 
@@ -64,6 +73,7 @@ impl<B: Tuned> Net<B> {
             Net::Softmax(m) => m.forward(images.flatten(1, 3)),
             Net::Mlp(m) => B::mlp(m, images.flatten(1, 3)),
             Net::Cnn(m) => B::cnn(m, images),
+            Net::Lstm(m) => m.forward(images),
         }
     }
 }
