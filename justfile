@@ -15,7 +15,7 @@ train-mnist backend=backend *args="": (dlsuite backend "train mnist-cnn" args)
 # Train any experiment in experiments/ (by name).
 train experiment backend=backend *args="": (dlsuite backend "train " + experiment args)
 
-# Run experiments (all, a group: lessons/mnist/compare/fashion/generative, or one name) and write artifacts/REPORT.md.
+# Run experiments (all, a group: lessons/mnist/compare/fashion/generative/sequences, or one name) and write artifacts/REPORT.md.
 reproduce which="all" backend=backend *args="": (dlsuite backend "reproduce " + which args)
 
 # Reload a finished run and measure its test accuracy again.
