@@ -61,6 +61,24 @@ impl TrainArgs {
         t.limit = self.limit.or(t.limit);
     }
 
+    /// A run that keeps no checkpoints (an autoencoder's, a GAN's): `--resume`
+    /// is refused, the other overrides apply.
+    fn without_checkpoints(
+        &self,
+        mode: WriteMode,
+        name: &str,
+        noun: &str,
+        train: &mut TrainSpec,
+    ) -> anyhow::Result<()> {
+        if mode == WriteMode::Resume {
+            anyhow::bail!(
+                "{name}: {noun} keeps no checkpoints to resume from; --overwrite trains it again"
+            );
+        }
+        self.apply_overrides(train);
+        Ok(())
+    }
+
     fn dashboard(&self) -> bool {
         !self.plain && std::io::IsTerminal::is_terminal(&std::io::stdout())
     }
@@ -126,13 +144,12 @@ impl TrainArgs {
                 return Ok(());
             }
             Experiment::Autoencoder(mut experiment) => {
-                if mode == WriteMode::Resume {
-                    anyhow::bail!(
-                        "{}: an autoencoder run keeps no checkpoints to resume from; --overwrite trains it again",
-                        experiment.name
-                    );
-                }
-                self.apply_overrides(&mut experiment.train);
+                self.without_checkpoints(
+                    mode,
+                    &experiment.name,
+                    "an autoencoder run",
+                    &mut experiment.train,
+                )?;
                 experiment
                     .validate()
                     .context("after command-line overrides")?;
@@ -151,13 +168,12 @@ impl TrainArgs {
                 return Ok(());
             }
             Experiment::Gan(mut experiment) => {
-                if mode == WriteMode::Resume {
-                    anyhow::bail!(
-                        "{}: a GAN run keeps no checkpoints to resume from; --overwrite trains it again",
-                        experiment.name
-                    );
-                }
-                self.apply_overrides(&mut experiment.train);
+                self.without_checkpoints(
+                    mode,
+                    &experiment.name,
+                    "a GAN run",
+                    &mut experiment.train,
+                )?;
                 experiment
                     .validate()
                     .context("after command-line overrides")?;
