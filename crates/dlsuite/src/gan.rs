@@ -245,11 +245,6 @@ pub struct GanSummary {
 }
 
 impl GanSummary {
-    /// The figure the check is on.
-    pub fn figure(&self) -> f64 {
-        self.asked_share.unwrap_or(self.mean_confidence)
-    }
-
     /// How many digits the judge saw among the samples: a generator that
     /// collapsed onto a few modes draws few.
     pub fn digits_drawn(&self) -> usize {

@@ -115,7 +115,8 @@ pub enum Discriminator<B: Backend> {
 }
 
 impl GanConfig {
-    /// One-hot digits beside the inputs: 10 for a conditional GAN, else 0.
+    /// One-hot digits beside the generator's noise: 10 for a conditional GAN,
+    /// else 0.
     pub fn classes(&self) -> usize {
         if self.conditional {
             CLASSES
