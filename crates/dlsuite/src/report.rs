@@ -27,6 +27,17 @@ pub enum Verdict {
     NoFigure,
 }
 
+impl Verdict {
+    /// A run that checks itself against its bar: it meets it or misses it.
+    fn of_check(as_lectured: bool) -> Self {
+        if as_lectured {
+            Verdict::Meets
+        } else {
+            Verdict::Misses
+        }
+    }
+}
+
 /// One report row, read back from a run's artifacts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -122,11 +133,7 @@ pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
         }
         Experiment::Lesson(lesson) => {
             let s: LessonSummary = read_json(&dir.join("lesson.json"))?;
-            let verdict = if s.as_lectured {
-                Verdict::Meets
-            } else {
-                Verdict::Misses
-            };
+            let verdict = Verdict::of_check(s.as_lectured);
             Some(Row {
                 wall_seconds: s.wall_seconds,
                 backend: s.backend,
@@ -135,11 +142,7 @@ pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
         }
         Experiment::Autoencoder(a) => {
             let s = read_autoencoder_summary(&dir).ok()?;
-            let verdict = if s.as_lectured {
-                Verdict::Meets
-            } else {
-                Verdict::Misses
-            };
+            let verdict = Verdict::of_check(s.as_lectured);
             Some(Row {
                 epochs: Some(s.epochs),
                 wall_seconds: s.wall_seconds,
@@ -157,11 +160,7 @@ pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
         }
         Experiment::Gan(g) => {
             let s = read_gan_summary(&dir).ok()?;
-            let verdict = if s.as_lectured {
-                Verdict::Meets
-            } else {
-                Verdict::Misses
-            };
+            let verdict = Verdict::of_check(s.as_lectured);
             let claim = if g.gan.conditional {
                 format!(
                     "{}: at least {:.0}% of samples judged the digit asked for by {}",
