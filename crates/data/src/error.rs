@@ -71,6 +71,8 @@ pub enum DataError {
     #[error("{path}: {reason}")]
     Picture { path: PathBuf, reason: String },
     #[error("{what}: {reason}")]
+    Text { what: String, reason: String },
+    #[error("{what}: {reason}")]
     InvalidArgument { what: &'static str, reason: String },
 }
 

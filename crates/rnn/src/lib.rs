@@ -1,6 +1,22 @@
-//! Recurrent networks (the course's week 7): a net that reads its input one
-//! step at a time and carries what it has seen in a hidden state.
+//! Recurrent networks (the course's week 7): nets that read their input one
+//! step at a time and carry what they have seen in a hidden state. An LSTM
+//! that reads an image row by row; a language model over characters (or
+//! note numbers) that completes words and writes text; a
+//! sequence-to-sequence chatbot with attention.
 
-mod model;
+mod chat;
+mod data;
+mod inference;
+mod language;
+mod row_lstm;
+mod training;
 
-pub use model::{RowLstm, RowLstmConfig};
+pub use chat::{ChatNet, ChatNetConfig, Encoded};
+pub use data::{
+    encode_pair, encode_question, question_tensors, EncodedPair, PairBatch, PairBatcher,
+    TokenBatch, TokenBatcher, MAX_ANSWER, MAX_QUESTION,
+};
+pub use inference::{answer, continue_tokens, next_token_accuracy, predict_each, Answer, Decoding};
+pub use language::{Carry, Cell, LanguageModel, LanguageModelConfig, Recurrent};
+pub use row_lstm::{RowLstm, RowLstmConfig};
+pub use training::{answer_output, next_token_output};
