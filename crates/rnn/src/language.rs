@@ -31,7 +31,9 @@ pub struct LanguageModelConfig {
     pub hidden: usize,
 }
 
-/// The recurrent layer, either cell.
+/// The recurrent layer, either cell. Built once per run and never moved in
+/// a loop: boxing the LSTM would only make the record harder to read.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Recurrent<B: Backend> {
     Rnn(Rnn<B>),
