@@ -117,14 +117,14 @@ impl Vocab {
             .collect()
     }
 
-    /// Each character of `text` as its class, [`UNK`] for one the
-    /// vocabulary lacks (a chatbot's question).
+    /// Each character of `text` as its class; one the vocabulary lacks is
+    /// [`UNK`] (a chatbot's question), or left out when the vocabulary has
+    /// no special tokens.
     pub fn encode_lossy(&self, text: &str) -> Vec<usize> {
         text.chars()
-            .map(|c| {
+            .filter_map(|c| {
                 self.id(c.encode_utf8(&mut [0; 4]))
-                    .filter(|_| self.specials)
-                    .unwrap_or(UNK)
+                    .or(self.specials.then_some(UNK))
             })
             .collect()
     }
@@ -379,6 +379,7 @@ mod tests {
         assert_eq!(v.decode(&ids, ""), "hello");
         let err = v.encode_chars("help").unwrap_err().to_string();
         assert!(err.contains("'p'"), "{err}");
+        assert_eq!(v.encode_lossy("hxe"), [1, 0], "no <unk> to stand in");
         let s = Vocab::with_specials(["ab"]);
         assert_eq!(s.encode_lossy("abz"), [4, 5, UNK]);
         assert_eq!(s.decode(&[BOS, 4, 5, EOS], ""), "ab");

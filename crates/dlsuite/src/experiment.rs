@@ -14,6 +14,7 @@ use crate::autoencoder::AutoencoderExperiment;
 use crate::config::EnsembleExperiment;
 use crate::config::{check_name, ConfigError, RunConfig};
 use crate::gan::GanExperiment;
+use crate::sequence::{ChatExperiment, LanguageExperiment, SequenceExperiment};
 
 /// Where experiment files live, relative to the repository root.
 pub const EXPERIMENTS_DIR: &str = "experiments";
@@ -47,6 +48,7 @@ pub enum Experiment {
     Ensemble(EnsembleExperiment),
     Autoencoder(AutoencoderExperiment),
     Gan(GanExperiment),
+    Sequence(SequenceExperiment),
 }
 
 impl Experiment {
@@ -81,6 +83,16 @@ impl Experiment {
             let gan: GanExperiment = toml::from_str(text).map_err(|e| in_file(&e))?;
             gan.validate().map_err(|e| in_file(&e))?;
             Ok(Experiment::Gan(gan))
+        } else if table.contains_key("language") || table.contains_key("chat") {
+            let sequence = if table.contains_key("language") {
+                let l: LanguageExperiment = toml::from_str(text).map_err(|e| in_file(&e))?;
+                SequenceExperiment::Language(l)
+            } else {
+                let c: ChatExperiment = toml::from_str(text).map_err(|e| in_file(&e))?;
+                SequenceExperiment::Chat(c)
+            };
+            sequence.validate().map_err(|e| in_file(&e))?;
+            Ok(Experiment::Sequence(sequence))
         } else if table.contains_key("member") {
             let ensemble: EnsembleExperiment = toml::from_str(text).map_err(|e| in_file(&e))?;
             ensemble.validate().map_err(|e| in_file(&e))?;
@@ -101,6 +113,7 @@ impl Experiment {
             Experiment::Ensemble(e) => &e.name,
             Experiment::Autoencoder(a) => &a.name,
             Experiment::Gan(g) => &g.name,
+            Experiment::Sequence(s) => s.name(),
         }
     }
 
@@ -111,6 +124,7 @@ impl Experiment {
             Experiment::Ensemble(e) => &e.description,
             Experiment::Autoencoder(a) => &a.description,
             Experiment::Gan(g) => &g.description,
+            Experiment::Sequence(s) => s.description(),
         }
     }
 
@@ -120,6 +134,7 @@ impl Experiment {
             Experiment::Training(c) => c.group.as_deref().unwrap_or(c.dataset.group()),
             Experiment::Ensemble(e) => e.dataset.group(),
             Experiment::Autoencoder(_) | Experiment::Gan(_) => "generative",
+            Experiment::Sequence(_) => "sequences",
         }
     }
 }

@@ -19,4 +19,5 @@ pub mod report;
 pub mod run_dir;
 pub mod run_folder;
 pub mod run_lock;
+pub mod sequence;
 pub mod training;

@@ -1,5 +1,5 @@
 use clap::{Parser, Subcommand};
-use dlsuite::commands::{bench, data, eval, predict, reproduce, summary, train};
+use dlsuite::commands::{bench, chat, data, eval, predict, reproduce, summary, train};
 
 /// Training allocates and frees tensors of megabytes every step. glibc's
 /// malloc hands such blocks back to the kernel, so each step page-faults
@@ -21,7 +21,8 @@ enum Command {
     /// Train an experiment: a name from experiments/ or a path to a TOML file.
     Train(train::TrainArgs),
     /// Run experiments and write artifacts/REPORT.md: `all`, a group
-    /// (lessons, mnist, compare, fashion) or one experiment's name.
+    /// (lessons, mnist, compare, fashion, generative, sequences) or one
+    /// experiment's name.
     Reproduce(reproduce::ReproduceArgs),
     /// Time training and inference of the reference models on each backend,
     /// with the PyTorch reference script's settings.
@@ -30,6 +31,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Classify picture files (PNG, JPEG, ...; any size, colour or polarity).
     Predict(predict::PredictArgs),
+    /// Talk to a trained chatbot (a [chat] experiment's run), a question a line.
+    Chat(chat::ChatArgs),
     /// Print an experiment's parameter count per layer and in total.
     Summary(summary::SummaryArgs),
     /// Print counts, class histogram, pixel statistics and a sample of a dataset.
@@ -43,6 +46,7 @@ fn main() {
         Command::Bench(args) => args.run(),
         Command::Eval(args) => args.run(),
         Command::Predict(args) => args.run(),
+        Command::Chat(args) => args.run(),
         Command::Summary(args) => args.run(),
         Command::Data(args) => args.run(),
     };

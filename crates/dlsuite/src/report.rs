@@ -15,8 +15,10 @@ use crate::experiment::{Experiment, GROUPS};
 use crate::gan::{headline, read_gan_summary, report_pictures_of, GanExperiment};
 use crate::lesson::LessonSummary;
 use crate::run_dir::read_summary;
+use crate::sequence::{read_sequence_summary, Corpus, SequenceExperiment};
 use dlsuite_autoencoder::Layout;
 use dlsuite_gan::Layout as GanLayout;
+use dlsuite_rnn::Cell;
 
 /// Whether ours meets the lecture's figure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +55,8 @@ pub struct Row {
     pub parameters: Option<usize>,
     /// The PNG files in the run folder, by name.
     pub pictures: Vec<String>,
+    /// What the trained net wrote, shown under its pictures.
+    pub samples: Vec<String>,
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
@@ -74,6 +78,7 @@ pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
         backend: String::new(),
         parameters: None,
         pictures: pictures_in(&dir),
+        samples: Vec::new(),
     };
     match experiment {
         Experiment::Training(config) if !config.check.is_empty() => {
@@ -195,6 +200,17 @@ pub fn row_for(experiment: &Experiment, artifacts: &Path) -> Option<Row> {
                 ..base(claim, ours, verdict)
             })
         }
+        Experiment::Sequence(e) => {
+            let s = read_sequence_summary(&dir).ok()?;
+            Some(Row {
+                epochs: Some(s.epochs),
+                wall_seconds: s.wall_seconds,
+                backend: s.backend,
+                parameters: Some(s.parameters),
+                samples: s.samples,
+                ..base(e.claim(), s.headline, Verdict::of_check(s.as_lectured))
+            })
+        }
     }
 }
 
@@ -262,13 +278,19 @@ pub fn render(rows: &[Row]) -> String {
                 name = r.name,
             ));
         }
-        let pictured: Vec<&&Row> = in_group.iter().filter(|r| !r.pictures.is_empty()).collect();
+        let pictured: Vec<&&Row> = in_group
+            .iter()
+            .filter(|r| !r.pictures.is_empty() || !r.samples.is_empty())
+            .collect();
         if !pictured.is_empty() {
             out.push_str("\n### Pictures\n");
             for r in pictured {
                 out.push_str(&format!("\n**{}**\n\n", r.name));
                 for p in &r.pictures {
                     out.push_str(&format!("![{name} {p}]({name}/{p})\n", name = r.name));
+                }
+                if !r.samples.is_empty() {
+                    out.push_str(&format!("\n```text\n{}\n```\n", r.samples.join("\n")));
                 }
             }
         }
@@ -422,6 +444,7 @@ pub fn estimate_seconds(
         }),
         Experiment::Training(c) => Some(training_seconds(c, backend)),
         Experiment::Autoencoder(a) => Some(autoencoder_seconds(a)),
+        Experiment::Sequence(s) => Some(sequence_seconds(s)),
         Experiment::Ensemble(_) | Experiment::Gan(_) => None,
     }
 }
@@ -445,6 +468,11 @@ fn from_history(experiment: &Experiment, backend: BackendChoice, artifacts: &Pat
             let s = read_gan_summary(&artifacts.join(&g.name)).ok()?;
             let (w, p, e) = (s.wall_seconds, s.seconds_per_epoch, s.epochs);
             (s.backend, w, p, e, g.train.epochs)
+        }
+        Experiment::Sequence(q) => {
+            let s = read_sequence_summary(&artifacts.join(q.name())).ok()?;
+            let (w, p, e) = (s.wall_seconds, s.seconds_per_epoch, s.epochs);
+            (s.backend, w, p, e, q.train().epochs)
         }
         _ => return None,
     };
@@ -491,6 +519,44 @@ fn autoencoder_seconds(a: &AutoencoderExperiment) -> f64 {
         }
     };
     fit_seconds(&a.train, fwd, (rate, 3e-4)) + 3.0
+}
+
+/// Like `training_seconds`, for a recurrent net: every token of an epoch
+/// goes through the cell's gates and the output layer, forward and back,
+/// one step after another.
+fn sequence_seconds(s: &SequenceExperiment) -> f64 {
+    let t = s.train();
+    let gates = |cell: Cell| if cell == Cell::Lstm { 4.0 } else { 1.0 };
+    // Tokens per epoch, their flops each, and sequences per epoch.
+    let (tokens, per_token, sequences) = match s {
+        SequenceExperiment::Language(l) => {
+            let l = &l.language;
+            let stream = match l.corpus {
+                Corpus::Hello => 7.0,
+                Corpus::Essay => 9400.0 * (1.0 - l.held_out),
+                Corpus::Melodies => 16.0 * l.melodies as f64,
+            };
+            let sequences =
+                ((stream - l.window as f64) / l.stride as f64).max(1.0) * l.repeat as f64;
+            let (width, vocab) = ((l.embedding + l.hidden) as f64, 60.0);
+            let flops = 2.0 * (gates(l.cell) * width * l.hidden as f64 + l.hidden as f64 * vocab);
+            (sequences * l.window as f64, flops, sequences)
+        }
+        SequenceExperiment::Chat(c) => {
+            let c = &c.chat;
+            let width = (c.embedding + c.hidden) as f64;
+            // Two LSTMs, attention and the output over some 400 characters.
+            let flops = 2.0
+                * (2.0 * 4.0 * width * c.hidden as f64
+                    + 3.0 * c.hidden as f64 * c.hidden as f64
+                    + c.hidden as f64 * 400.0);
+            (290.0 * 50.0, flops, 290.0)
+        }
+    };
+    let steps = (sequences / t.batch_size as f64).ceil();
+    // A step's fixed cost grows with the steps through time it unrolls.
+    let per_epoch = 3.0 * tokens * per_token / 2e9 + steps * 0.05 + 0.5;
+    t.epochs as f64 * per_epoch + 3.0
 }
 
 /// Like `training_seconds`, for a GAN: a step runs the generator forward

@@ -139,6 +139,16 @@ pub fn read_run_config(run_dir: &Path) -> anyhow::Result<RunConfig> {
             crate::gan::SUMMARY_FILE
         );
     }
+    let is_sequence = run_dir.join(crate::sequence::SUMMARY_FILE).is_file()
+        || serde_json::from_str::<serde_json::Value>(&text)
+            .is_ok_and(|v| v.get("language").is_some() || v.get("chat").is_some());
+    if is_sequence {
+        anyhow::bail!(
+            "{}: a sequence run (a language model or a chatbot): it classifies no images, so it has nothing to evaluate or predict; its figures are in {} (a chatbot answers through `dlsuite chat`)",
+            run_dir.display(),
+            crate::sequence::SUMMARY_FILE
+        );
+    }
     serde_json::from_str(&text)
         .with_context(|| format!("{}: not a valid run config", config_path.display()))
 }

@@ -20,7 +20,7 @@ const SUITE: &str = "dlsuite";
 
 /// Files a run of any kind may write at the top of its folder, besides its
 /// pictures.
-const SUITE_FILES: [&str; 12] = [
+const SUITE_FILES: [&str; 15] = [
     MARKER_FILE,
     "config.json",
     "metrics.jsonl",
@@ -33,6 +33,9 @@ const SUITE_FILES: [&str; 12] = [
     crate::gan::SUMMARY_FILE,
     "generator.mpk",
     "discriminator.mpk",
+    crate::sequence::SUMMARY_FILE,
+    crate::sequence::VOCAB_FILE,
+    "melody.wav",
 ];
 
 /// The pictures a training run draws (see `pictures.rs`); a run folder from
@@ -65,6 +68,7 @@ pub enum RunKind {
     Ensemble,
     Autoencoder,
     Gan,
+    Sequence,
 }
 
 impl RunKind {
@@ -75,6 +79,7 @@ impl RunKind {
             RunKind::Ensemble => "ensemble",
             RunKind::Autoencoder => "autoencoder run",
             RunKind::Gan => "GAN run",
+            RunKind::Sequence => "sequence run",
         }
     }
 }
@@ -299,6 +304,7 @@ fn found_run(dir: &Path) -> Option<FoundRun> {
         RunKind::Ensemble => dir.join("summary.json").is_file(),
         RunKind::Autoencoder => dir.join(crate::autoencoder::SUMMARY_FILE).is_file(),
         RunKind::Gan => dir.join(crate::gan::SUMMARY_FILE).is_file(),
+        RunKind::Sequence => dir.join(crate::sequence::SUMMARY_FILE).is_file(),
     };
     Some(FoundRun {
         marker,
@@ -411,9 +417,11 @@ fn refuse(dir: &Path, holds: &Holds, mode: WriteMode) -> Result<(), RunFolderErr
             offer: match run.kind {
                 RunKind::Training => "add --resume to continue it or --overwrite to replace it",
                 // Lessons keep no checkpoints; an ensemble reuses its members.
-                RunKind::Lesson | RunKind::Ensemble | RunKind::Autoencoder | RunKind::Gan => {
-                    "add --overwrite to run it again"
-                }
+                RunKind::Lesson
+                | RunKind::Ensemble
+                | RunKind::Autoencoder
+                | RunKind::Gan
+                | RunKind::Sequence => "add --overwrite to run it again",
             },
         }),
         _ => Ok(()),

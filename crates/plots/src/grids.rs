@@ -274,3 +274,75 @@ pub fn image_mosaic(
         Ok(())
     })
 }
+
+/// A table of shaded cells: `values[row][column]` in [0, 1] (darker is
+/// more), each row and column named by a short label. Attention (answer
+/// characters against question characters), a model's next-token
+/// probabilities, a piano roll.
+pub fn heat_table(
+    path: &Path,
+    title: &str,
+    row_labels: &[String],
+    column_labels: &[String],
+    values: &[Vec<f32>],
+) -> Result<(), PlotError> {
+    let (rows, columns) = (row_labels.len(), column_labels.len());
+    if rows == 0
+        || columns == 0
+        || values.len() != rows
+        || values.iter().any(|r| r.len() != columns)
+    {
+        return Err(empty(
+            path,
+            "no cells, or labels that do not match the values",
+        ));
+    }
+    let cell = match rows.max(columns) {
+        0..=30 => 22i32,
+        31..=60 => 14,
+        _ => 9,
+    };
+    let label_width = 9 * row_labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(1) as i32;
+    let (left, top) = (16 + label_width, 64i32);
+    let width = (left + cell * columns as i32 + 20).max(420) as u32;
+    let height = (top + cell * rows as i32 + 20) as u32;
+    draw(path, (width, height), |root| {
+        root.draw(&Text::new(title.to_string(), (12, 10), font(16)))?;
+        for (j, label) in column_labels.iter().enumerate() {
+            if cell >= 14 || j % 4 == 0 {
+                root.draw(&Text::new(
+                    label.clone(),
+                    (left + j as i32 * cell + 3, top - 20),
+                    font(12),
+                ))?;
+            }
+        }
+        for (i, (label, row)) in row_labels.iter().zip(values).enumerate() {
+            let y = top + i as i32 * cell;
+            if cell >= 14 || i % 2 == 0 {
+                root.draw(&Text::new(label.clone(), (12, y + cell / 2 - 7), font(12)))?;
+            }
+            for (j, &v) in row.iter().enumerate() {
+                let x = left + j as i32 * cell;
+                let v = if v.is_finite() {
+                    v.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + cell, y + cell)],
+                    sequential(v.sqrt()).filled(),
+                ))?;
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + cell, y + cell)],
+                    BLACK.mix(0.1),
+                ))?;
+            }
+        }
+        Ok(())
+    })
+}

@@ -13,7 +13,7 @@ pub use charts::{
     paths_on_surface, separating_lines, Curve, DecisionPanel, EpochCurve, FunctionPanel,
     LinesPanel, NormSeries, Surface,
 };
-pub use grids::{confusion_matrix, digit_grid, image_mosaic, prediction_card, Tile};
+pub use grids::{confusion_matrix, digit_grid, heat_table, image_mosaic, prediction_card, Tile};
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;

@@ -246,3 +246,17 @@ fn codes_scattered_by_class_and_a_seamless_mosaic() {
     check_png(&mosaic, 420, 3 * 56 + 46);
     assert!(image_mosaic(&mosaic, "x", &[vec![0.5; 9]], 1, 2).is_err());
 }
+
+#[test]
+fn heat_table_of_attention() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("attention.png");
+    let rows: Vec<String> = "hello".chars().map(String::from).collect();
+    let columns: Vec<String> = "hi there".chars().map(String::from).collect();
+    let values: Vec<Vec<f32>> = (0..5)
+        .map(|i| (0..8).map(|j| if i == j { 1.0 } else { 0.05 }).collect())
+        .collect();
+    heat_table(&path, "attention", &rows, &columns, &values).unwrap();
+    check_png(&path, 420, 64 + 5 * 22 + 20);
+    assert!(heat_table(&path, "x", &rows, &columns, &values[1..]).is_err());
+}

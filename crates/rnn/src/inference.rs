@@ -94,24 +94,34 @@ pub fn continue_tokens<B: Backend>(
     written
 }
 
-/// The model's most likely next token after each position of `tokens`,
-/// read as one sequence from a zero state.
-pub fn predict_each<B: Backend>(
+/// The model's probabilities for the token after each position of
+/// `tokens`, read as one sequence from a zero state: `[steps][vocab]`.
+pub fn next_probabilities<B: Backend>(
     model: &LanguageModel<B>,
     tokens: &[usize],
     device: &B::Device,
-) -> Vec<usize> {
+) -> Vec<Vec<f32>> {
     if tokens.is_empty() {
         return Vec::new();
     }
     let (logits, _) = model.forward(row(tokens, device), None);
     let [_, steps, vocab] = logits.dims();
-    logits
-        .reshape([steps, vocab])
-        .argmax(1)
+    let probs = softmax(logits.reshape([steps, vocab]), 1)
         .into_data()
-        .iter::<i64>()
-        .map(|v| v as usize)
+        .to_vec::<f32>()
+        .unwrap_or_default();
+    probs.chunks(vocab).map(<[f32]>::to_vec).collect()
+}
+
+/// The model's most likely next token after each position of `tokens`.
+pub fn predict_each<B: Backend>(
+    model: &LanguageModel<B>,
+    tokens: &[usize],
+    device: &B::Device,
+) -> Vec<usize> {
+    next_probabilities(model, tokens, device)
+        .iter()
+        .map(|p| argmax(p))
         .collect()
 }
 

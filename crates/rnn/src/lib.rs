@@ -16,7 +16,10 @@ pub use data::{
     encode_pair, encode_question, question_tensors, EncodedPair, PairBatch, PairBatcher,
     TokenBatch, TokenBatcher, MAX_ANSWER, MAX_QUESTION,
 };
-pub use inference::{answer, continue_tokens, next_token_accuracy, predict_each, Answer, Decoding};
+pub use inference::{
+    answer, continue_tokens, next_probabilities, next_token_accuracy, predict_each, Answer,
+    Decoding,
+};
 pub use language::{Carry, Cell, LanguageModel, LanguageModelConfig, Recurrent};
 pub use row_lstm::{RowLstm, RowLstmConfig};
 pub use training::{answer_output, next_token_output};

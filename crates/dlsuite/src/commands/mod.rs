@@ -1,6 +1,7 @@
 //! One module per `dlsuite` command: its arguments and what it does.
 
 pub mod bench;
+pub mod chat;
 pub mod data;
 pub mod eval;
 pub mod predict;

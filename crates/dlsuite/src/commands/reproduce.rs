@@ -17,6 +17,7 @@ use crate::report::{duration, estimate_seconds, write_report};
 use crate::run_dir::ARTIFACTS_DIR;
 use crate::run_folder::{inspect, record_pictures, FoundRun, Holds, WriteMode};
 use crate::run_lock::RunLock;
+use crate::sequence::SequenceJob;
 use crate::training::TrainJob;
 
 #[derive(clap::Args)]
@@ -228,6 +229,18 @@ impl Reproduce {
                         data_dir: self.mnist_dir.clone(),
                         run_dir,
                         artifacts: self.artifacts.clone(),
+                        dashboard: false,
+                        mode: WriteMode::Overwrite,
+                    },
+                )??;
+            }
+            Experiment::Sequence(sequence) => {
+                dispatch(
+                    self.backend,
+                    SequenceJob {
+                        experiment: sequence.clone(),
+                        backend: self.backend,
+                        run_dir,
                         dashboard: false,
                         mode: WriteMode::Overwrite,
                     },

@@ -7,10 +7,12 @@ use burn::prelude::*;
 use anyhow::Context;
 use dlsuite_autoencoder::Autoencoder;
 use dlsuite_gan::{Discriminator, Generator};
+use dlsuite_rnn::{ChatNet, LanguageModel};
 
 use crate::experiment::{load_experiment, Experiment};
 use crate::memory::{check_fits, Use};
 use crate::net::{build_net, describe};
+use crate::sequence::SequenceExperiment;
 
 #[derive(clap::Args)]
 pub struct SummaryArgs {
@@ -59,6 +61,23 @@ impl SummaryArgs {
                 print_summary(&title("generator"), &generator);
                 println!();
                 print_summary(&title("discriminator"), &discriminator);
+                return Ok(());
+            }
+            Experiment::Sequence(SequenceExperiment::Language(l)) => {
+                let net: LanguageModel<NdArray> = l.model_config().init(&Default::default());
+                let kind = format!(
+                    "{:?} language model over {:?}",
+                    l.language.cell, l.language.corpus
+                );
+                print_summary(&format!("{} ({kind})", l.name), &net);
+                return Ok(());
+            }
+            Experiment::Sequence(SequenceExperiment::Chat(c)) => {
+                let net: ChatNet<NdArray> = c.untrained(&Default::default())?;
+                print_summary(
+                    &format!("{} (sequence-to-sequence chatbot with attention)", c.name),
+                    &net,
+                );
                 return Ok(());
             }
         };

@@ -15,6 +15,7 @@ use crate::gan::GanJob;
 use crate::lesson::LessonJob;
 use crate::run_dir::{default_run_dir, ARTIFACTS_DIR};
 use crate::run_folder::WriteMode;
+use crate::sequence::SequenceJob;
 use crate::training::TrainJob;
 
 #[derive(clap::Args)]
@@ -186,6 +187,25 @@ impl TrainArgs {
                         data_dir: self.data_dir.clone(),
                         run_dir,
                         artifacts: PathBuf::from(ARTIFACTS_DIR),
+                        dashboard: self.dashboard(),
+                        mode,
+                    },
+                )??;
+                return Ok(());
+            }
+            Experiment::Sequence(mut experiment) => {
+                let name = experiment.name().to_string();
+                self.without_checkpoints(mode, &name, "a sequence run", experiment.train_mut())?;
+                experiment
+                    .validate()
+                    .context("after command-line overrides")?;
+                let run_dir = run_dir(&name);
+                dispatch(
+                    self.backend,
+                    SequenceJob {
+                        experiment,
+                        backend: self.backend,
+                        run_dir,
                         dashboard: self.dashboard(),
                         mode,
                     },

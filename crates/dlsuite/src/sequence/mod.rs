@@ -1,0 +1,315 @@
+//! Sequence experiments, trained through the Learner: a language model
+//! over one of the suite's corpora (a `[language]` table: the hello lab,
+//! the essay, melodies) and a chatbot (a `[chat]` table). Each run keeps
+//! its vocabulary beside its weights and reports in `sequence.json`.
+
+mod chat;
+mod language;
+mod sound;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use burn::data::dataloader::DataLoader;
+use burn::module::{AutodiffModule, Module};
+use burn::train::{ClassificationOutput, InferenceStep, TrainStep};
+use dlsuite_data::text::Vocab;
+use dlsuite_plots::{curves, EpochCurve};
+use dlsuite_speed::TunedAutodiff;
+use dlsuite_train::{fit, remove_leftover_temporaries, EpochMetrics, FitConfig, Recorder};
+use serde::{Deserialize, Serialize};
+
+use crate::artifacts::{git_revision, write_json};
+use crate::backend::{BackendChoice, OnBackend};
+use crate::config::{ConfigError, TrainSpec};
+use crate::pictures::report_pictures;
+use crate::run_dir::mean_seconds;
+use crate::run_folder::{open_run, record_pictures, RunKind, RunRequest, WriteMode, MARKER_FILE};
+
+pub use chat::{load_chatbot, ChatExperiment, ChatSpec, Chatbot};
+pub use language::{Corpus, LanguageExperiment, LanguageSpec};
+
+/// What a finished sequence run reports, in its folder.
+pub const SUMMARY_FILE: &str = "sequence.json";
+/// The tokens the net reads and writes, in class order.
+pub const VOCAB_FILE: &str = "vocab.json";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SequenceExperiment {
+    Language(LanguageExperiment),
+    Chat(ChatExperiment),
+}
+
+impl SequenceExperiment {
+    pub fn name(&self) -> &str {
+        match self {
+            SequenceExperiment::Language(e) => &e.name,
+            SequenceExperiment::Chat(e) => &e.name,
+        }
+    }
+
+    pub fn description(&self) -> &str {
+        match self {
+            SequenceExperiment::Language(e) => &e.description,
+            SequenceExperiment::Chat(e) => &e.description,
+        }
+    }
+
+    pub fn lecture(&self) -> &str {
+        match self {
+            SequenceExperiment::Language(e) => &e.lecture,
+            SequenceExperiment::Chat(e) => &e.lecture,
+        }
+    }
+
+    pub fn train(&self) -> &TrainSpec {
+        match self {
+            SequenceExperiment::Language(e) => &e.train,
+            SequenceExperiment::Chat(e) => &e.train,
+        }
+    }
+
+    pub fn train_mut(&mut self) -> &mut TrainSpec {
+        match self {
+            SequenceExperiment::Language(e) => &mut e.train,
+            SequenceExperiment::Chat(e) => &mut e.train,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match self {
+            SequenceExperiment::Language(e) => e.validate(),
+            SequenceExperiment::Chat(e) => e.validate(),
+        }
+    }
+
+    /// The check's bar in words.
+    pub fn claim(&self) -> String {
+        match self {
+            SequenceExperiment::Language(e) => e.claim(),
+            SequenceExperiment::Chat(e) => e.claim(),
+        }
+    }
+
+    fn settings(&self) -> serde_json::Result<serde_json::Value> {
+        match self {
+            SequenceExperiment::Language(e) => serde_json::to_value(e),
+            SequenceExperiment::Chat(e) => serde_json::to_value(e),
+        }
+    }
+}
+
+/// `sequence.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SequenceSummary {
+    pub name: String,
+    pub lecture: String,
+    /// `hello`, `essay`, `melodies` or `chat`.
+    pub task: String,
+    /// The net in words.
+    pub model: String,
+    /// The check's figure, what it measures, its bar and verdict.
+    pub figure: f64,
+    pub figure_name: String,
+    pub bar: f64,
+    pub as_lectured: bool,
+    /// The figure and the others beside it, in one line.
+    pub headline: String,
+    /// What the trained net wrote (completions, a melody, a transcript):
+    /// the report shows these lines under the run's pictures.
+    pub samples: Vec<String>,
+    pub epochs: usize,
+    pub seconds_per_epoch: f64,
+    pub wall_seconds: f64,
+    pub parameters: usize,
+    pub backend: String,
+    pub git_revision: String,
+}
+
+/// Reads a finished sequence run's summary.
+pub fn read_sequence_summary(dir: &Path) -> anyhow::Result<SequenceSummary> {
+    let path = dir.join(SUMMARY_FILE);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{}: cannot read (did the run finish?)", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a sequence run's summary", path.display()))
+}
+
+/// Reads a run's vocabulary.
+pub fn read_vocab(dir: &Path) -> anyhow::Result<Vocab> {
+    let path = dir.join(VOCAB_FILE);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{}: cannot read (did the run finish?)", path.display()))?;
+    let tokens: Vec<String> = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a list of tokens", path.display()))?;
+    Ok(Vocab::from_tokens(tokens, &path.display().to_string())?)
+}
+
+pub struct SequenceJob {
+    pub experiment: SequenceExperiment,
+    pub backend: BackendChoice,
+    pub run_dir: PathBuf,
+    pub dashboard: bool,
+    /// `Fresh` or `Overwrite`: a sequence run is not resumed.
+    pub mode: WriteMode,
+}
+
+impl OnBackend for SequenceJob {
+    type Output = anyhow::Result<SequenceSummary>;
+
+    fn run<B: TunedAutodiff>(self, device: B::Device) -> anyhow::Result<SequenceSummary> {
+        match &self.experiment {
+            SequenceExperiment::Language(e) => language::train::<B>(&self, e, device),
+            SequenceExperiment::Chat(e) => chat::train::<B>(&self, e, device),
+        }
+    }
+}
+
+/// What every sequence run does around its own training: the folder (its
+/// lock held until the run returns), the Learner, the saved weights and
+/// vocabulary, and at the end the summary and the pictures.
+struct Session {
+    open: crate::run_folder::OpenRun,
+    started: Instant,
+    run_dir: PathBuf,
+}
+
+impl Session {
+    fn open(job: &SequenceJob) -> anyhow::Result<Self> {
+        let e = &job.experiment;
+        let request = RunRequest {
+            experiment: e.name().into(),
+            kind: RunKind::Sequence,
+            backend: job.backend.name().into(),
+            optimizer_state: None,
+            settings: e.settings()?,
+        };
+        let open = open_run(&job.run_dir, &request, job.mode)?;
+        for folder in [job.run_dir.clone(), job.run_dir.join("checkpoint")] {
+            remove_leftover_temporaries(&folder);
+        }
+        write_json(&job.run_dir.join(MARKER_FILE), &open.marker)?;
+        write_json(&job.run_dir.join("config.json"), &e.settings()?)?;
+        Ok(Self {
+            open,
+            started: Instant::now(),
+            run_dir: job.run_dir.clone(),
+        })
+    }
+
+    /// Trains `model` through the Learner and saves it and `vocab`.
+    #[allow(clippy::too_many_arguments)]
+    fn fit<B, M>(
+        &self,
+        job: &SequenceJob,
+        model: M,
+        vocab: &Vocab,
+        steps_per_epoch: usize,
+        train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>>,
+        valid: Arc<dyn DataLoader<B::InnerBackend, <M::InnerModule as InferenceStep>::Input>>,
+    ) -> anyhow::Result<(M::InnerModule, Vec<EpochMetrics>)>
+    where
+        B: TunedAutodiff,
+        M: TrainStep<Output = ClassificationOutput<B>>
+            + AutodiffModule<B>
+            + std::fmt::Display
+            + 'static,
+        M::InnerModule: InferenceStep<Output = ClassificationOutput<B::InnerBackend>>,
+    {
+        let t = job.experiment.train();
+        let fit_config = FitConfig {
+            epochs: t.epochs,
+            schedule: t.schedule(t.epochs * steps_per_epoch),
+            patience: t.patience,
+            dashboard: job.dashboard,
+            resume_from: None,
+        };
+        let optimizer = B::optimizer::<M>(&t.optimizer());
+        let result = fit(model, optimizer, &fit_config, train, valid, &self.run_dir)?;
+        result
+            .model
+            .clone()
+            .save_file(self.run_dir.join("model"), &Recorder::new())
+            .with_context(|| {
+                format!("{}: cannot save the trained model", self.run_dir.display())
+            })?;
+        write_json(&self.run_dir.join(VOCAB_FILE), &vocab.tokens())?;
+        Ok((result.model, result.epochs))
+    }
+
+    /// Writes the summary, draws the curves and `pictures`, and says what
+    /// came out.
+    fn finish(
+        mut self,
+        job: &SequenceJob,
+        mut summary: SequenceSummary,
+        epochs: &[EpochMetrics],
+        pictures: anyhow::Result<Vec<PathBuf>>,
+    ) -> anyhow::Result<SequenceSummary> {
+        summary.epochs = epochs.len();
+        summary.seconds_per_epoch = mean_seconds(epochs);
+        summary.wall_seconds = self.started.elapsed().as_secs_f64();
+        summary.backend = job.backend.name().into();
+        summary.git_revision = git_revision();
+        write_json(&self.run_dir.join(SUMMARY_FILE), &summary)?;
+        let drawn = draw_curves(&self.run_dir, &summary, epochs).and_then(|mut paths| {
+            paths.extend(pictures?);
+            Ok(paths)
+        });
+        if let Ok(paths) = &drawn {
+            record_pictures(&self.run_dir, &mut self.open.marker, paths)?;
+        }
+        report_pictures(drawn);
+        for line in &summary.samples {
+            println!("  {line}");
+        }
+        println!(
+            "{}: {} after {} epochs, {:.1} s/epoch, {} parameters; artifacts in {}",
+            summary.name,
+            summary.headline,
+            summary.epochs,
+            summary.seconds_per_epoch,
+            summary.parameters,
+            self.run_dir.display()
+        );
+        Ok(summary)
+    }
+}
+
+fn draw_curves(
+    dir: &Path,
+    s: &SequenceSummary,
+    epochs: &[EpochMetrics],
+) -> anyhow::Result<Vec<PathBuf>> {
+    if epochs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let points: Vec<EpochCurve> = epochs
+        .iter()
+        .map(|e| EpochCurve {
+            epoch: e.epoch,
+            train_loss: e.train_loss as f32,
+            valid_loss: e.valid_loss as f32,
+            train_accuracy: Some(e.train_accuracy as f32),
+            valid_accuracy: Some(e.valid_accuracy as f32),
+        })
+        .collect();
+    let path = dir.join("curves.png");
+    curves(
+        &path,
+        &format!("{}: next-token loss and accuracy per epoch", s.name),
+        &points,
+    )?;
+    Ok(vec![path])
+}
+
+/// The verdict in words.
+fn verdict(as_lectured: bool) -> &'static str {
+    if as_lectured {
+        "as lectured"
+    } else {
+        "NOT as lectured"
+    }
+}
