@@ -1286,3 +1286,146 @@ fn a_row_lstm_learns_digits_through_the_learner_and_eval_agrees() {
     .unwrap();
     assert!((again.accuracy - summary.test_accuracy).abs() < 1e-9);
 }
+
+fn sequence_job(
+    text: &str,
+    run_dir: &Path,
+    mode: WriteMode,
+) -> anyhow::Result<dlsuite::sequence::SequenceSummary> {
+    let Experiment::Sequence(experiment) = Experiment::parse(text, "seq.toml").unwrap() else {
+        panic!("a [language] or [chat] file parses as a sequence experiment");
+    };
+    dispatch(
+        BackendChoice::Ndarray,
+        dlsuite::sequence::SequenceJob {
+            experiment,
+            backend: BackendChoice::Ndarray,
+            run_dir: run_dir.to_path_buf(),
+            dashboard: false,
+            mode,
+        },
+    )
+    .unwrap()
+}
+
+/// The hello lab through the runner: the RNN learns "ihello" and says so,
+/// the folder holds what a reader and `dlsuite chat` need, and a second
+/// fresh run, eval and chat are refused with the folder unchanged.
+#[test]
+fn the_hello_rnn_trains_through_the_runner_and_is_checked() {
+    let root = tempfile::tempdir().unwrap();
+    let run_dir = root.path().join("rnn-hello");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/rnn-hello.toml"),
+    )
+    .unwrap();
+    let s = sequence_job(&text, &run_dir, WriteMode::Fresh).unwrap();
+    assert_eq!(s.figure, 1.0, "{}", s.headline);
+    assert!(s.as_lectured);
+    assert!(
+        s.samples[0].contains("predicts \"ihello\""),
+        "{:?}",
+        s.samples
+    );
+    for file in [
+        "config.json",
+        "sequence.json",
+        "vocab.json",
+        "model.mpk",
+        "metrics.jsonl",
+        "curves.png",
+        "next.png",
+    ] {
+        assert!(run_dir.join(file).is_file(), "{file}");
+    }
+    let before = std::fs::read(run_dir.join("sequence.json")).unwrap();
+    let err = sequence_job(&text, &run_dir, WriteMode::Fresh).unwrap_err();
+    assert!(format!("{err:#}").contains("--overwrite"), "{err:#}");
+    let err = dlsuite::run_dir::read_run_config(&run_dir).unwrap_err();
+    assert!(format!("{err:#}").contains("a sequence run"), "{err:#}");
+    let err = dlsuite::sequence::load_chatbot::<NdArray>(&run_dir, &Default::default())
+        .err()
+        .unwrap();
+    assert!(
+        format!("{err:#}").contains("a language model's run, not a chatbot's"),
+        "{err:#}"
+    );
+    assert_eq!(
+        std::fs::read(run_dir.join("sequence.json")).unwrap(),
+        before
+    );
+    let row = row_for(
+        &Experiment::parse(&text, "rnn-hello.toml").unwrap(),
+        root.path(),
+    )
+    .unwrap();
+    assert_eq!(row.group, "sequences");
+    assert!(row.pictures.contains(&"next.png".to_string()));
+    assert!(!row.samples.is_empty());
+}
+
+/// A short chatbot run writes its files and loads back to answer; a short
+/// melody run writes its WAV file and piano roll; a check it misses says so.
+#[test]
+fn a_chatbot_and_a_melody_model_train_through_the_runner() {
+    let root = tempfile::tempdir().unwrap();
+    let chat = "name = \"chat\"\nlecture = \"x\"\n[chat]\nembedding = 8\nhidden = 16\nmin_exact = 0.9\n\
+                transcript = [\"hello\", \"안녕\"]\n[train]\nepochs = 1\nbatch_size = 64\nlr = 0.01\n";
+    let run_dir = root.path().join("chat");
+    let s = sequence_job(chat, &run_dir, WriteMode::Fresh).unwrap();
+    assert!(!s.as_lectured, "one epoch of a tiny net: {}", s.headline);
+    assert!(s.headline.contains("NOT as lectured"));
+    assert_eq!(s.samples.iter().filter(|l| l.starts_with("> ")).count(), 2);
+    assert!(run_dir.join("attention.png").is_file());
+    let bot = dlsuite::sequence::load_chatbot::<NdArray>(&run_dir, &Default::default()).unwrap();
+    let mut rng = rand::SeedableRng::seed_from_u64(0);
+    let reply = bot.reply(
+        "hello",
+        dlsuite_rnn::Decoding::Greedy,
+        &mut rng,
+        &Default::default(),
+    );
+    assert!(reply.chars().count() <= dlsuite_rnn::MAX_ANSWER);
+
+    let melodies = "name = \"tunes\"\nlecture = \"x\"\n[language]\ncorpus = \"melodies\"\ncell = \"lstm\"\n\
+                    embedding = 4\nhidden = 8\nwindow = 16\nstride = 8\nmelodies = 20\nprompts = [\"| 60\"]\n\
+                    generate = 10\nmin_accuracy = 0.99\n[train]\nepochs = 1\nbatch_size = 16\nlr = 0.01\n";
+    let run_dir = root.path().join("tunes");
+    let s = sequence_job(melodies, &run_dir, WriteMode::Fresh).unwrap();
+    assert!(s.figure < 0.99 && !s.as_lectured, "{}", s.headline);
+    for file in ["melody.wav", "piano-roll.png", "curves.png"] {
+        assert!(run_dir.join(file).is_file(), "{file}");
+    }
+}
+
+#[test]
+fn bad_sequence_files_name_the_file_and_field() {
+    let cases = [
+        (
+            "[language]\ncorpus = \"essay\"\ncell = \"lstm\"\nwindow = 8\nprompts = [\"ζ\"]\nmin_accuracy = 0.5\n",
+            "language.prompts",
+        ),
+        (
+            "[language]\ncorpus = \"melodies\"\ncell = \"lstm\"\nwindow = 8\nheld_out = 0.1\nmin_accuracy = 0.5\n",
+            "language.held_out",
+        ),
+        (
+            "[language]\ncorpus = \"melodies\"\ncell = \"lstm\"\nwindow = 8\nprompts = [\"| C4\"]\nmin_accuracy = 0.5\n",
+            "language.prompts",
+        ),
+        ("[chat]\nmin_exact = 1.5\n", "chat.min_exact"),
+        ("[chat]\nmin_exact = 0.5\ntemperature = 0\n", "chat.temperature"),
+    ];
+    for (table, field) in cases {
+        let text = format!(
+            "name = \"s\"\nlecture = \"x\"\n{table}[train]\nepochs = 1\nbatch_size = 8\nlr = 0.01\n"
+        );
+        let err = Experiment::parse(&text, "bad.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("bad.toml") && err.contains(field),
+            "{field}: {err}"
+        );
+    }
+}
