@@ -670,7 +670,23 @@ mod tests {
             backend: "flex".into(),
             parameters: Some(1_199_882),
             pictures: vec!["curves.png".into()],
+            samples: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_rows_samples_are_shown_as_text_under_its_pictures() {
+        let mut r = row("chat-seq2seq", "sequences", Verdict::Meets);
+        r.samples = vec![
+            "> hello  →  hello !".into(),
+            "> 안녕  →  안녕하세요 !".into(),
+        ];
+        let text = render(&[r]);
+        assert!(text.contains("## Sequence models"), "{text}");
+        assert!(
+            text.contains("```text\n> hello  →  hello !\n> 안녕  →  안녕하세요 !\n```"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -334,7 +334,7 @@ pub(super) fn train<B: TunedAutodiff>(
     let as_lectured = accuracy >= l.min_accuracy;
     let scored = match (l.corpus, l.held_out) {
         (Corpus::Melodies, _) => "held-out melodies",
-        (_, h) if h == 0.0 => "the training text (nothing held out)",
+        (_, 0.0) => "the training text (nothing held out)",
         _ => "held-out text",
     };
     let headline = format!(
