@@ -308,7 +308,9 @@ pub fn heat_table(
         .max()
         .unwrap_or(1) as i32;
     let (left, top) = (16 + label_width, 64i32);
-    let width = (left + cell * columns as i32 + 20).max(420) as u32;
+    // Wide enough for the title too.
+    let title_width = 12 + 8 * title.chars().count() as i32;
+    let width = (left + cell * columns as i32 + 20).max(title_width) as u32;
     let height = (top + cell * rows as i32 + 20) as u32;
     draw(path, (width, height), |root| {
         root.draw(&Text::new(title.to_string(), (12, 10), font(16)))?;

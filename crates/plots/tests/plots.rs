@@ -257,6 +257,7 @@ fn heat_table_of_attention() {
         .map(|i| (0..8).map(|j| if i == j { 1.0 } else { 0.05 }).collect())
         .collect();
     heat_table(&path, "attention", &rows, &columns, &values).unwrap();
-    check_png(&path, 420, 64 + 5 * 22 + 20);
+    // Labels one character wide (9 + 16 px), 8 columns of 22 px, 20 px margin.
+    check_png(&path, 25 + 8 * 22 + 20, 64 + 5 * 22 + 20);
     assert!(heat_table(&path, "x", &rows, &columns, &values[1..]).is_err());
 }
