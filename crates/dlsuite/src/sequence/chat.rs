@@ -50,6 +50,10 @@ pub struct ChatSpec {
     pub embedding: usize,
     #[serde(default = "default_hidden")]
     pub hidden: usize,
+    /// The share of embedded characters and attended states dropped while
+    /// training.
+    #[serde(default)]
+    pub dropout: f64,
     /// The check: at least this share of held-out questions answered
     /// exactly as the corpus does.
     pub min_exact: f64,
@@ -80,6 +84,13 @@ impl ChatExperiment {
             if !(1..=4096).contains(&value) {
                 return invalid(field, value.to_string(), "must be 1 to 4096");
             }
+        }
+        if !(c.dropout.is_finite() && (0.0..0.9).contains(&c.dropout)) {
+            return invalid(
+                "chat.dropout",
+                c.dropout.to_string(),
+                "must be from 0 up to 0.9",
+            );
         }
         if !(c.min_exact.is_finite() && c.min_exact > 0.0 && c.min_exact <= 1.0) {
             return invalid(
@@ -128,6 +139,7 @@ impl ChatExperiment {
         ChatNetConfig::new(vocab.len())
             .with_embedding(self.chat.embedding)
             .with_hidden(self.chat.hidden)
+            .with_dropout(self.chat.dropout)
     }
 }
 
@@ -259,9 +271,10 @@ pub(super) fn train<B: TunedAutodiff>(
         lecture: e.lecture.clone(),
         task: "chat".into(),
         model: format!(
-            "encoder and decoder LSTMs with attention: {}-value embedding, {}-value state, {} characters",
+            "encoder and decoder LSTMs with attention: {}-value embedding, {}-value state, dropout {}, {} characters",
             e.chat.embedding,
             e.chat.hidden,
+            e.chat.dropout,
             vocab.len()
         ),
         figure: held_exact,
