@@ -292,7 +292,7 @@ pub(super) fn train<B: TunedAutodiff>(
     let valid_set = Windows::new(held_tokens.clone(), valid_window, valid_window, 1)?;
     let session = Session::open(job)?;
     println!(
-        "{}: {:?} language model over {} {}s ({} tokens, {} training sequences of {}; {} held-out tokens), backend {}",
+        "{}: {:?} language model over {} {}s ({} tokens, {} training sequences of {}; {}), backend {}",
         e.name,
         l.cell,
         vocab.len(),
@@ -301,9 +301,9 @@ pub(super) fn train<B: TunedAutodiff>(
         train_set.len(),
         l.window,
         if l.held_out == 0.0 && l.corpus != Corpus::Melodies {
-            "none: scored on the training text".to_string()
+            "nothing held out: scored on the training text".to_string()
         } else {
-            held_tokens.len().to_string()
+            format!("{} held-out tokens", held_tokens.len())
         },
         job.backend.name()
     );
