@@ -244,11 +244,17 @@ impl LanguageExperiment {
     }
 
     pub fn claim(&self) -> String {
+        let l = &self.language;
+        let scored = if l.held_out == 0.0 && l.corpus != Corpus::Melodies {
+            "on the training text"
+        } else {
+            "held out"
+        };
         format!(
-            "{}: held-out next-{} accuracy at least {:.0}%",
+            "{}: next-{} accuracy {scored} at least {:.0}%",
             self.lecture,
-            self.language.corpus.unit(),
-            100.0 * self.language.min_accuracy
+            l.corpus.unit(),
+            100.0 * l.min_accuracy
         )
     }
 
@@ -334,7 +340,7 @@ pub(super) fn train<B: TunedAutodiff>(
     let as_lectured = accuracy >= l.min_accuracy;
     let scored = match (l.corpus, l.held_out) {
         (Corpus::Melodies, _) => "held-out melodies",
-        (_, 0.0) => "the training text (nothing held out)",
+        (_, 0.0) => "the training text, nothing held out",
         _ => "held-out text",
     };
     let headline = format!(
