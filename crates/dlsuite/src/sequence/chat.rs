@@ -23,7 +23,10 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use super::{read_vocab, verdict, SequenceJob, SequenceSummary, Session, SUMMARY_FILE};
+use super::{
+    check_share, check_temperature, read_vocab, verdict, SequenceJob, SequenceSummary, Session,
+    SUMMARY_FILE,
+};
 use crate::config::{check_name, invalid, ConfigError, TrainSpec};
 use crate::evaluate::EVAL_BATCH;
 
@@ -92,20 +95,8 @@ impl ChatExperiment {
                 "must be from 0 up to 0.9",
             );
         }
-        if !(c.min_exact.is_finite() && c.min_exact > 0.0 && c.min_exact <= 1.0) {
-            return invalid(
-                "chat.min_exact",
-                c.min_exact.to_string(),
-                "must be in (0, 1]",
-            );
-        }
-        if !(c.temperature.is_finite() && c.temperature > 0.0 && c.temperature <= 10.0) {
-            return invalid(
-                "chat.temperature",
-                c.temperature.to_string(),
-                "must be above 0 and at most 10",
-            );
-        }
+        check_share("chat.min_exact", c.min_exact)?;
+        check_temperature("chat.temperature", c.temperature)?;
         if let Some(q) = c.transcript.iter().find(|q| q.trim().is_empty()) {
             return invalid("chat.transcript", format!("{q:?}"), "a question is empty");
         }

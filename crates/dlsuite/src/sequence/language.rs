@@ -20,7 +20,9 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use super::{sound, verdict, SequenceJob, SequenceSummary, Session};
+use super::{
+    check_share, check_temperature, sound, verdict, SequenceJob, SequenceSummary, Session,
+};
 use crate::config::{check_name, invalid, ConfigError, TrainSpec};
 use crate::evaluate::EVAL_BATCH;
 
@@ -200,20 +202,8 @@ impl LanguageExperiment {
                 "does not apply to melodies: a tenth as many are drawn from another seed and scored",
             );
         }
-        if !(l.temperature.is_finite() && l.temperature > 0.0 && l.temperature <= 10.0) {
-            return invalid(
-                "language.temperature",
-                l.temperature.to_string(),
-                "must be above 0 and at most 10",
-            );
-        }
-        if !(l.min_accuracy.is_finite() && l.min_accuracy > 0.0 && l.min_accuracy <= 1.0) {
-            return invalid(
-                "language.min_accuracy",
-                l.min_accuracy.to_string(),
-                "must be in (0, 1]",
-            );
-        }
+        check_temperature("language.temperature", l.temperature)?;
+        check_share("language.min_accuracy", l.min_accuracy)?;
         let vocab = l.corpus.vocab();
         for prompt in &l.prompts {
             match l.corpus.encode(&vocab, prompt) {

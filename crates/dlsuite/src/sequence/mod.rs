@@ -305,6 +305,22 @@ fn draw_curves(
     Ok(vec![path])
 }
 
+/// A check's bar: a share in (0, 1].
+fn check_share(field: &str, value: f64) -> Result<(), ConfigError> {
+    if value.is_finite() && value > 0.0 && value <= 1.0 {
+        return Ok(());
+    }
+    crate::config::invalid(field, value.to_string(), "must be in (0, 1]")
+}
+
+/// A sampling temperature: above 0, at most 10.
+fn check_temperature(field: &str, value: f32) -> Result<(), ConfigError> {
+    if value.is_finite() && value > 0.0 && value <= 10.0 {
+        return Ok(());
+    }
+    crate::config::invalid(field, value.to_string(), "must be above 0 and at most 10")
+}
+
 /// The verdict in words.
 fn verdict(as_lectured: bool) -> &'static str {
     if as_lectured {
