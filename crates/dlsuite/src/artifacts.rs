@@ -18,6 +18,19 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result
     write_atomic(path, text.as_bytes())
 }
 
+/// Reads one of a finished run's JSON files: a missing one asks whether the
+/// run finished, a malformed one says it is not `what`.
+pub fn read_run_json<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    file: &str,
+    what: &str,
+) -> anyhow::Result<T> {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{}: cannot read (did the run finish?)", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not {what}", path.display()))
+}
+
 /// The commit the binary was run from, if git knows it.
 pub fn git_revision() -> String {
     std::process::Command::new("git")

@@ -122,11 +122,7 @@ pub struct AutoencoderSummary {
 
 /// Reads a finished autoencoder run's summary.
 pub fn read_autoencoder_summary(dir: &Path) -> anyhow::Result<AutoencoderSummary> {
-    let path = dir.join(SUMMARY_FILE);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{}: cannot read (did the run finish?)", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{}: not an autoencoder summary", path.display()))
+    crate::artifacts::read_run_json(dir, SUMMARY_FILE, "an autoencoder summary")
 }
 
 pub struct AutoencoderJob {

@@ -255,10 +255,7 @@ impl GanSummary {
 
 /// Reads a finished GAN run's summary.
 pub fn read_gan_summary(dir: &Path) -> anyhow::Result<GanSummary> {
-    let path = dir.join(SUMMARY_FILE);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{}: cannot read (did the run finish?)", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a GAN summary", path.display()))
+    crate::artifacts::read_run_json(dir, SUMMARY_FILE, "a GAN summary")
 }
 
 pub struct GanJob {

@@ -155,10 +155,7 @@ pub fn read_run_config(run_dir: &Path) -> anyhow::Result<RunConfig> {
 
 /// A finished run's `summary.json`.
 pub fn read_summary(run_dir: &Path) -> anyhow::Result<RunSummary> {
-    let path = run_dir.join("summary.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{}: cannot read (did the run finish?)", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a run summary", path.display()))
+    crate::artifacts::read_run_json(run_dir, "summary.json", "a run summary")
 }
 
 /// Loads a run's trained model for inference.

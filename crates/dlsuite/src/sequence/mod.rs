@@ -21,7 +21,7 @@ use dlsuite_speed::TunedAutodiff;
 use dlsuite_train::{fit, remove_leftover_temporaries, EpochMetrics, FitConfig, Recorder};
 use serde::{Deserialize, Serialize};
 
-use crate::artifacts::{git_revision, write_json};
+use crate::artifacts::{git_revision, read_run_json, write_json};
 use crate::backend::{BackendChoice, OnBackend};
 use crate::config::{ConfigError, TrainSpec};
 use crate::pictures::report_pictures;
@@ -130,21 +130,14 @@ pub struct SequenceSummary {
 
 /// Reads a finished sequence run's summary.
 pub fn read_sequence_summary(dir: &Path) -> anyhow::Result<SequenceSummary> {
-    let path = dir.join(SUMMARY_FILE);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{}: cannot read (did the run finish?)", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a sequence run's summary", path.display()))
+    read_run_json(dir, SUMMARY_FILE, "a sequence run's summary")
 }
 
 /// Reads a run's vocabulary.
 pub fn read_vocab(dir: &Path) -> anyhow::Result<Vocab> {
-    let path = dir.join(VOCAB_FILE);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{}: cannot read (did the run finish?)", path.display()))?;
-    let tokens: Vec<String> = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a list of tokens", path.display()))?;
-    Ok(Vocab::from_tokens(tokens, &path.display().to_string())?)
+    let tokens: Vec<String> = read_run_json(dir, VOCAB_FILE, "a list of tokens")?;
+    let what = dir.join(VOCAB_FILE).display().to_string();
+    Ok(Vocab::from_tokens(tokens, &what)?)
 }
 
 pub struct SequenceJob {
