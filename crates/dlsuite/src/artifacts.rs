@@ -31,6 +31,15 @@ pub fn read_run_json<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&text).with_context(|| format!("{}: not {what}", path.display()))
 }
 
+/// A self-checking run's verdict as its closing line says it.
+pub fn verdict_words(as_lectured: bool) -> &'static str {
+    if as_lectured {
+        "as lectured"
+    } else {
+        "NOT as lectured"
+    }
+}
+
 /// The commit the binary was run from, if git knows it.
 pub fn git_revision() -> String {
     std::process::Command::new("git")

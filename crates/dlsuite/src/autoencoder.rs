@@ -247,11 +247,7 @@ impl OnBackend for AutoencoderJob {
             "test reconstruction MSE {:.4} (at most {}: {}) after {} epochs, {:.1} s/epoch, {} parameters; artifacts in {}",
             summary.test_mse,
             summary.max_test_mse,
-            if summary.as_lectured {
-                "as lectured"
-            } else {
-                "NOT as lectured"
-            },
+            crate::artifacts::verdict_words(summary.as_lectured),
             summary.epochs,
             summary.seconds_per_epoch,
             summary.parameters,

@@ -487,11 +487,7 @@ impl OnBackend for GanJob {
 
 /// The check's figure in words, with its bar and verdict.
 pub fn headline(s: &GanSummary) -> String {
-    let verdict = if s.as_lectured {
-        "as lectured"
-    } else {
-        "NOT as lectured"
-    };
+    let verdict = crate::artifacts::verdict_words(s.as_lectured);
     match s.asked_share {
         Some(share) => format!(
             "{:.1}% of {} samples judged the digit asked for (at least {:.0}%: {verdict}); mean confidence {:.3}",

@@ -92,11 +92,7 @@ impl OnBackend for LessonJob {
             "{}: {} [{}] ({:.1} s)",
             summary.name,
             summary.headline,
-            if summary.as_lectured {
-                "as lectured"
-            } else {
-                "NOT as lectured"
-            },
+            crate::artifacts::verdict_words(summary.as_lectured),
             summary.wall_seconds
         );
         record_pictures(&self.run_dir, &mut open.marker, &outcome.pictures)?;

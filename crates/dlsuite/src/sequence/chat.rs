@@ -24,9 +24,9 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    check_share, check_temperature, read_vocab, verdict, SequenceJob, SequenceSummary, Session,
-    SUMMARY_FILE,
+    check_share, check_temperature, read_vocab, SequenceJob, SequenceSummary, Session, SUMMARY_FILE,
 };
+use crate::artifacts::verdict_words;
 use crate::config::{check_name, invalid, ConfigError, TrainSpec};
 use crate::evaluate::EVAL_BATCH;
 
@@ -218,7 +218,7 @@ pub(super) fn train<B: TunedAutodiff>(
         100.0 * held_exact,
         held.len(),
         100.0 * e.chat.min_exact,
-        verdict(as_lectured),
+        verdict_words(as_lectured),
         100.0 * token_accuracy,
         100.0 * train_exact
     );

@@ -20,9 +20,8 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    check_share, check_temperature, sound, verdict, SequenceJob, SequenceSummary, Session,
-};
+use super::{check_share, check_temperature, sound, SequenceJob, SequenceSummary, Session};
+use crate::artifacts::verdict_words;
 use crate::config::{check_name, invalid, ConfigError, TrainSpec};
 use crate::evaluate::EVAL_BATCH;
 
@@ -337,7 +336,7 @@ pub(super) fn train<B: TunedAutodiff>(
         "next-{unit} accuracy {:.1}% on {scored} (at least {:.0}%: {}); always guessing the commonest {unit} scores {:.1}%",
         100.0 * accuracy,
         100.0 * l.min_accuracy,
-        verdict(as_lectured),
+        verdict_words(as_lectured),
         100.0 * commonest,
         unit = l.corpus.unit(),
     );

@@ -313,12 +313,3 @@ fn check_temperature(field: &str, value: f32) -> Result<(), ConfigError> {
     }
     crate::config::invalid(field, value.to_string(), "must be above 0 and at most 10")
 }
-
-/// The verdict in words.
-fn verdict(as_lectured: bool) -> &'static str {
-    if as_lectured {
-        "as lectured"
-    } else {
-        "NOT as lectured"
-    }
-}
