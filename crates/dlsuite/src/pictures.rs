@@ -15,6 +15,31 @@ use crate::net::Net;
 /// Misclassified test images shown, at most.
 const MISCLASSIFIED_SHOWN: usize = 40;
 
+/// Draws a classifier's loss and accuracy per epoch into `dir/curves.png`;
+/// nothing when no epoch finished.
+pub fn draw_curves(
+    dir: &Path,
+    title: &str,
+    epochs: &[EpochMetrics],
+) -> anyhow::Result<Option<PathBuf>> {
+    if epochs.is_empty() {
+        return Ok(None);
+    }
+    let points: Vec<EpochCurve> = epochs
+        .iter()
+        .map(|e| EpochCurve {
+            epoch: e.epoch,
+            train_loss: e.train_loss as f32,
+            valid_loss: e.valid_loss as f32,
+            train_accuracy: Some(e.train_accuracy as f32),
+            valid_accuracy: Some(e.valid_accuracy as f32),
+        })
+        .collect();
+    let path = dir.join("curves.png");
+    curves(&path, title, &points)?;
+    Ok(Some(path))
+}
+
 /// Draws the run's pictures into `dir`; returns the files written.
 pub fn draw_run_pictures<B: Backend>(
     dir: &Path,
@@ -28,25 +53,11 @@ pub fn draw_run_pictures<B: Backend>(
     let mut written = Vec::new();
     let names = kind.class_names();
 
-    if !epochs.is_empty() {
-        let path = dir.join("curves.png");
-        let points: Vec<EpochCurve> = epochs
-            .iter()
-            .map(|e| EpochCurve {
-                epoch: e.epoch,
-                train_loss: e.train_loss as f32,
-                valid_loss: e.valid_loss as f32,
-                train_accuracy: Some(e.train_accuracy as f32),
-                valid_accuracy: Some(e.valid_accuracy as f32),
-            })
-            .collect();
-        curves(
-            &path,
-            &format!("{name}: loss and accuracy per epoch"),
-            &points,
-        )?;
-        written.push(path);
-    }
+    written.extend(draw_curves(
+        dir,
+        &format!("{name}: loss and accuracy per epoch"),
+        epochs,
+    )?);
 
     let path = dir.join("confusion.png");
     confusion_matrix(

@@ -136,39 +136,29 @@ pub fn next_token_accuracy<B: Backend>(
     device: &B::Device,
 ) -> f64 {
     let window = window.max(1);
-    let starts: Vec<usize> = (0..tokens.len().saturating_sub(1))
-        .step_by(window)
-        .collect();
+    let scored = tokens.len().saturating_sub(1);
+    // Whole windows in batches; the tokens after the last whole one, if
+    // any, as one shorter window.
+    let whole: Vec<usize> = (0..scored / window).map(|k| k * window).collect();
+    let mut groups: Vec<(&[usize], usize)> =
+        whole.chunks(batch.max(1)).map(|c| (c, window)).collect();
+    let tail = [scored / window * window];
+    if !scored.is_multiple_of(window) {
+        groups.push((&tail, scored % window));
+    }
     let (mut right, mut total) = (0usize, 0usize);
-    for chunk in starts.chunks(batch.max(1)) {
-        // The last window of a chunk may be short: score each alone then.
-        let full: Vec<usize> = chunk
+    for (group, width) in groups {
+        let inputs: Vec<i64> = group
             .iter()
-            .copied()
-            .filter(|&s| s + window < tokens.len())
+            .flat_map(|&s| tokens[s..s + width].iter().map(|&t| t as i64))
             .collect();
-        let mut groups: Vec<(Vec<usize>, usize)> = vec![(full, window)];
-        for &s in chunk {
-            if s + window >= tokens.len() {
-                groups.push((vec![s], tokens.len() - 1 - s));
-            }
-        }
-        for (group, width) in groups {
-            if group.is_empty() || width == 0 {
-                continue;
-            }
-            let inputs: Vec<i64> = group
-                .iter()
-                .flat_map(|&s| tokens[s..s + width].iter().map(|&t| t as i64))
-                .collect();
-            let input = Tensor::from_data(TensorData::new(inputs, [group.len(), width]), device);
-            let (logits, _) = model.forward(input, None);
-            let guesses: Vec<i64> = logits.argmax(2).into_data().iter::<i64>().collect();
-            for (k, &s) in group.iter().enumerate() {
-                for t in 0..width {
-                    right += usize::from(guesses[k * width + t] as usize == tokens[s + t + 1]);
-                    total += 1;
-                }
+        let input = Tensor::from_data(TensorData::new(inputs, [group.len(), width]), device);
+        let (logits, _) = model.forward(input, None);
+        let guesses: Vec<i64> = logits.argmax(2).into_data().iter::<i64>().collect();
+        for (k, &s) in group.iter().enumerate() {
+            for t in 0..width {
+                right += usize::from(guesses[k * width + t] as usize == tokens[s + t + 1]);
+                total += 1;
             }
         }
     }

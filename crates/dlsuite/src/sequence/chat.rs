@@ -24,7 +24,8 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    check_share, check_temperature, read_vocab, SequenceJob, SequenceSummary, Session, SUMMARY_FILE,
+    check_share, check_temperature, read_vocab, refuse_image_settings, SequenceJob,
+    SequenceSummary, Session, SUMMARY_FILE,
 };
 use crate::artifacts::verdict_words;
 use crate::config::{check_name, invalid, ConfigError, TrainSpec};
@@ -100,16 +101,7 @@ impl ChatExperiment {
         if let Some(q) = c.transcript.iter().find(|q| q.trim().is_empty()) {
             return invalid("chat.transcript", format!("{q:?}"), "a question is empty");
         }
-        let t = &self.train;
-        let unused = [
-            ("train.shift", t.shift > 0),
-            ("train.label_noise", t.label_noise > 0.0),
-            ("train.limit", t.limit.is_some()),
-        ];
-        if let Some((field, _)) = unused.iter().find(|(_, set)| *set) {
-            return invalid(field, "set".into(), "does not apply to a chatbot");
-        }
-        Ok(())
+        refuse_image_settings(&self.train, "a chatbot")
     }
 
     pub fn claim(&self) -> String {

@@ -20,7 +20,10 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use super::{check_share, check_temperature, sound, SequenceJob, SequenceSummary, Session};
+use super::{
+    check_share, check_temperature, refuse_image_settings, sound, SequenceJob, SequenceSummary,
+    Session,
+};
 use crate::artifacts::verdict_words;
 use crate::config::{check_name, invalid, ConfigError, TrainSpec};
 use crate::evaluate::EVAL_BATCH;
@@ -213,16 +216,7 @@ impl LanguageExperiment {
                 Err(reason) => return invalid("language.prompts", format!("{prompt:?}"), &reason),
             }
         }
-        let t = &self.train;
-        let unused = [
-            ("train.shift", t.shift > 0),
-            ("train.label_noise", t.label_noise > 0.0),
-            ("train.limit", t.limit.is_some()),
-        ];
-        if let Some((field, _)) = unused.iter().find(|(_, set)| *set) {
-            return invalid(field, "set".into(), "does not apply to a language model");
-        }
-        Ok(())
+        refuse_image_settings(&self.train, "a language model")
     }
 
     pub fn model_config(&self) -> LanguageModelConfig {

@@ -16,7 +16,6 @@ use burn::data::dataloader::DataLoader;
 use burn::module::{AutodiffModule, Module};
 use burn::train::{ClassificationOutput, InferenceStep, TrainStep};
 use dlsuite_data::text::Vocab;
-use dlsuite_plots::{curves, EpochCurve};
 use dlsuite_speed::TunedAutodiff;
 use dlsuite_train::{fit, remove_leftover_temporaries, EpochMetrics, FitConfig, Recorder};
 use serde::{Deserialize, Serialize};
@@ -24,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::artifacts::{git_revision, read_run_json, write_json};
 use crate::backend::{BackendChoice, OnBackend};
 use crate::config::{ConfigError, TrainSpec};
-use crate::pictures::report_pictures;
+use crate::pictures::{draw_curves, report_pictures};
 use crate::run_dir::mean_seconds;
 use crate::run_folder::{open_run, record_pictures, RunKind, RunRequest, WriteMode, MARKER_FILE};
 
@@ -172,19 +171,20 @@ struct Session {
 impl Session {
     fn open(job: &SequenceJob) -> anyhow::Result<Self> {
         let e = &job.experiment;
+        let settings = e.settings()?;
         let request = RunRequest {
             experiment: e.name().into(),
             kind: RunKind::Sequence,
             backend: job.backend.name().into(),
             optimizer_state: None,
-            settings: e.settings()?,
+            settings: settings.clone(),
         };
         let open = open_run(&job.run_dir, &request, job.mode)?;
         for folder in [job.run_dir.clone(), job.run_dir.join("checkpoint")] {
             remove_leftover_temporaries(&folder);
         }
         write_json(&job.run_dir.join(MARKER_FILE), &open.marker)?;
-        write_json(&job.run_dir.join("config.json"), &e.settings()?)?;
+        write_json(&job.run_dir.join("config.json"), &settings)?;
         Ok(Self {
             open,
             started: Instant::now(),
@@ -247,10 +247,9 @@ impl Session {
         summary.backend = job.backend.name().into();
         summary.git_revision = git_revision();
         write_json(&self.run_dir.join(SUMMARY_FILE), &summary)?;
-        let drawn = draw_curves(&self.run_dir, &summary, epochs).and_then(|mut paths| {
-            paths.extend(pictures?);
-            Ok(paths)
-        });
+        let title = format!("{}: next-token loss and accuracy per epoch", summary.name);
+        let drawn = draw_curves(&self.run_dir, &title, epochs)
+            .and_then(|curves| Ok(curves.into_iter().chain(pictures?).collect::<Vec<_>>()));
         if let Ok(paths) = &drawn {
             record_pictures(&self.run_dir, &mut self.open.marker, paths)?;
         }
@@ -271,31 +270,20 @@ impl Session {
     }
 }
 
-fn draw_curves(
-    dir: &Path,
-    s: &SequenceSummary,
-    epochs: &[EpochMetrics],
-) -> anyhow::Result<Vec<PathBuf>> {
-    if epochs.is_empty() {
-        return Ok(Vec::new());
+/// Refuses the image settings of `[train]` that a sequence model has no use
+/// for; `noun` says which model.
+fn refuse_image_settings(t: &TrainSpec, noun: &str) -> Result<(), ConfigError> {
+    let unused = [
+        ("train.shift", t.shift > 0),
+        ("train.label_noise", t.label_noise > 0.0),
+        ("train.limit", t.limit.is_some()),
+    ];
+    match unused.iter().find(|(_, set)| *set) {
+        Some((field, _)) => {
+            crate::config::invalid(field, "set".into(), &format!("does not apply to {noun}"))
+        }
+        None => Ok(()),
     }
-    let points: Vec<EpochCurve> = epochs
-        .iter()
-        .map(|e| EpochCurve {
-            epoch: e.epoch,
-            train_loss: e.train_loss as f32,
-            valid_loss: e.valid_loss as f32,
-            train_accuracy: Some(e.train_accuracy as f32),
-            valid_accuracy: Some(e.valid_accuracy as f32),
-        })
-        .collect();
-    let path = dir.join("curves.png");
-    curves(
-        &path,
-        &format!("{}: next-token loss and accuracy per epoch", s.name),
-        &points,
-    )?;
-    Ok(vec![path])
 }
 
 /// A check's bar: a share in (0, 1].
