@@ -527,8 +527,9 @@ fn autoencoder_seconds(a: &AutoencoderExperiment) -> f64 {
 fn sequence_seconds(s: &SequenceExperiment) -> f64 {
     let t = s.train();
     let gates = |cell: Cell| if cell == Cell::Lstm { 4.0 } else { 1.0 };
-    // Tokens per epoch, their flops each, and sequences per epoch.
-    let (tokens, per_token, sequences) = match s {
+    // Tokens per epoch, their flops each, sequences per epoch, and the
+    // steps through time each batch unrolls.
+    let (tokens, per_token, sequences, unrolled) = match s {
         SequenceExperiment::Language(l) => {
             let l = &l.language;
             let stream = match l.corpus {
@@ -540,7 +541,12 @@ fn sequence_seconds(s: &SequenceExperiment) -> f64 {
                 ((stream - l.window as f64) / l.stride as f64).max(1.0) * l.repeat as f64;
             let (width, vocab) = ((l.embedding + l.hidden) as f64, 60.0);
             let flops = 2.0 * (gates(l.cell) * width * l.hidden as f64 + l.hidden as f64 * vocab);
-            (sequences * l.window as f64, flops, sequences)
+            (
+                sequences * l.window as f64,
+                flops,
+                sequences,
+                l.window as f64,
+            )
         }
         SequenceExperiment::Chat(c) => {
             let c = &c.chat;
@@ -550,12 +556,16 @@ fn sequence_seconds(s: &SequenceExperiment) -> f64 {
                 * (2.0 * 4.0 * width * c.hidden as f64
                     + 3.0 * c.hidden as f64 * c.hidden as f64
                     + c.hidden as f64 * 400.0);
-            (290.0 * 50.0, flops, 290.0)
+            // A batch's longest question (some 60 characters) and answer
+            // (80); a decoder step, with its attention, costs two.
+            (290.0 * 50.0, flops, 290.0, 60.0 + 2.0 * 80.0)
         }
     };
     let steps = (sequences / t.batch_size as f64).ceil();
-    // A step's fixed cost grows with the steps through time it unrolls.
-    let per_epoch = 3.0 * tokens * per_token / 2e9 + steps * 0.05 + 0.5;
+    // Fitted to flex's runs in docs/report (rnn-melodies, rnn-chars,
+    // chat-seq2seq): small recurrent steps are bound by their fixed cost
+    // per step through time, not by their flops.
+    let per_epoch = 3.0 * tokens * per_token / 1.4e11 + steps * unrolled * 2.5e-3 + 0.1;
     t.epochs as f64 * per_epoch + 3.0
 }
 

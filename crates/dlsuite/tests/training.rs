@@ -1413,6 +1413,11 @@ fn bad_sequence_files_name_the_file_and_field() {
             "[language]\ncorpus = \"melodies\"\ncell = \"lstm\"\nwindow = 8\nprompts = [\"| C4\"]\nmin_accuracy = 0.5\n",
             "language.prompts",
         ),
+        (
+            "[language]\ncorpus = \"essay\"\ncell = \"lstm\"\nwindow = 8\ndropout = 0.95\nmin_accuracy = 0.5\n",
+            "language.dropout",
+        ),
+        ("[chat]\nmin_exact = 0.5\ndropout = -0.1\n", "chat.dropout"),
         ("[chat]\nmin_exact = 1.5\n", "chat.min_exact"),
         ("[chat]\nmin_exact = 0.5\ntemperature = 0\n", "chat.temperature"),
     ];

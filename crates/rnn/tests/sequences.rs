@@ -42,6 +42,32 @@ fn a_language_model_scores_every_next_token() {
     }
 }
 
+/// Dropout changes what the model says while it trains and never when it
+/// writes: generation runs on the inner backend, without autodiff.
+#[test]
+fn a_language_models_dropout_acts_only_while_training() {
+    let device = Default::default();
+    Train::seed(&device, 3);
+    let net = LanguageModelConfig::new(7, Cell::Lstm)
+        .with_hidden(16)
+        .with_dropout(0.5)
+        .init::<Train>(&device);
+    let tokens = Tensor::<Train, 2, Int>::from_ints([[0, 1, 2, 3, 4, 5]], &device);
+    let (a, _) = net.forward(tokens.clone(), None);
+    let (b, _) = net.forward(tokens.clone(), None);
+    let gap: f32 = (a - b).abs().max().into_scalar();
+    assert!(
+        gap > 1e-3,
+        "training passes agree to {gap}: nothing was dropped"
+    );
+    let valid = net.valid();
+    let tokens = tokens.inner();
+    let (a, _) = valid.forward(tokens.clone(), None);
+    let (b, _) = valid.forward(tokens, None);
+    let gap: f32 = (a - b).abs().max().into_scalar();
+    assert!(gap == 0.0, "generation passes differ by {gap}");
+}
+
 #[test]
 fn token_batches_pair_each_input_with_its_successor() {
     let device = Default::default();

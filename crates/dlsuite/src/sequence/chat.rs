@@ -24,7 +24,7 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    check_share, check_temperature, read_vocab, refuse_image_settings, SequenceJob,
+    check_dropout, check_share, check_temperature, read_vocab, refuse_image_settings, SequenceJob,
     SequenceSummary, Session, SUMMARY_FILE,
 };
 use crate::artifacts::verdict_words;
@@ -89,13 +89,7 @@ impl ChatExperiment {
                 return invalid(field, value.to_string(), "must be 1 to 4096");
             }
         }
-        if !(c.dropout.is_finite() && (0.0..0.9).contains(&c.dropout)) {
-            return invalid(
-                "chat.dropout",
-                c.dropout.to_string(),
-                "must be from 0 up to 0.9",
-            );
-        }
+        check_dropout("chat.dropout", c.dropout)?;
         check_share("chat.min_exact", c.min_exact)?;
         check_temperature("chat.temperature", c.temperature)?;
         if let Some(q) = c.transcript.iter().find(|q| q.trim().is_empty()) {

@@ -21,8 +21,8 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    check_share, check_temperature, refuse_image_settings, sound, SequenceJob, SequenceSummary,
-    Session,
+    check_dropout, check_share, check_temperature, refuse_image_settings, sound, SequenceJob,
+    SequenceSummary, Session,
 };
 use crate::artifacts::verdict_words;
 use crate::config::{check_name, invalid, ConfigError, TrainSpec};
@@ -119,6 +119,10 @@ pub struct LanguageSpec {
     pub embedding: usize,
     #[serde(default = "default_hidden")]
     pub hidden: usize,
+    /// The share of embedded tokens and hidden states dropped while
+    /// training.
+    #[serde(default)]
+    pub dropout: f64,
     /// Tokens read per training sequence.
     pub window: usize,
     /// Tokens between the starts of two training sequences.
@@ -204,6 +208,7 @@ impl LanguageExperiment {
                 "does not apply to melodies: a tenth as many are drawn from another seed and scored",
             );
         }
+        check_dropout("language.dropout", l.dropout)?;
         check_temperature("language.temperature", l.temperature)?;
         check_share("language.min_accuracy", l.min_accuracy)?;
         let vocab = l.corpus.vocab();
@@ -224,6 +229,7 @@ impl LanguageExperiment {
         LanguageModelConfig::new(l.corpus.vocab().len(), l.cell)
             .with_embedding(l.embedding)
             .with_hidden(l.hidden)
+            .with_dropout(l.dropout)
     }
 
     pub fn claim(&self) -> String {
@@ -391,10 +397,11 @@ pub(super) fn train<B: TunedAutodiff>(
         lecture: e.lecture.clone(),
         task: l.corpus.name().into(),
         model: format!(
-            "{:?}: {}-value embedding, {}-value state, {} {}s",
+            "{:?}: {}-value embedding, {}-value state, dropout {}, {} {}s",
             l.cell,
             l.embedding,
             l.hidden,
+            l.dropout,
             vocab.len(),
             l.corpus.unit()
         ),

@@ -294,6 +294,15 @@ fn check_share(field: &str, value: f64) -> Result<(), ConfigError> {
     crate::config::invalid(field, value.to_string(), "must be in (0, 1]")
 }
 
+/// A dropout share: from 0 up to (not including) 0.9, past which little
+/// signal is left to learn from.
+fn check_dropout(field: &str, value: f64) -> Result<(), ConfigError> {
+    if value.is_finite() && (0.0..0.9).contains(&value) {
+        return Ok(());
+    }
+    crate::config::invalid(field, value.to_string(), "must be from 0 up to 0.9")
+}
+
 /// A sampling temperature: above 0, at most 10.
 fn check_temperature(field: &str, value: f32) -> Result<(), ConfigError> {
     if value.is_finite() && value > 0.0 && value <= 10.0 {
