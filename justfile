@@ -25,6 +25,16 @@ eval run backend=backend: (dlsuite backend "eval " + run)
 predict run +images:
     cargo run --release -p dlsuite -- predict {{run}} {{images}}
 
+# The web page: draw digits for a trained model, browse the runs and the report (http://127.0.0.1:8080/).
+serve *args="":
+    cargo run --release -p dlsuite -- serve {{args}}
+
+# A run's weights as safetensors under PyTorch's names; PyTorch's weights as a run.
+export-weights run *args="":
+    cargo run --release -p dlsuite -- export {{run}} {{args}}
+import-weights file experiment *args="":
+    cargo run --release -p dlsuite -- import {{file}} --experiment {{experiment}} {{args}}
+
 # Inspect MNIST and Fashion-MNIST: counts, histograms, pixel stats, load time.
 data *args="":
     cargo run --release -p dlsuite -- data {{args}}

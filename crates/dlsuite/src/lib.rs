@@ -15,6 +15,7 @@ pub mod lesson;
 pub mod memory;
 pub mod net;
 pub mod pictures;
+pub mod portable;
 pub mod report;
 pub mod run_dir;
 pub mod run_folder;

@@ -20,12 +20,14 @@ const SUITE: &str = "dlsuite";
 
 /// Files a run of any kind may write at the top of its folder, besides its
 /// pictures.
-const SUITE_FILES: [&str; 15] = [
+const SUITE_FILES: [&str; 16] = [
     MARKER_FILE,
     "config.json",
     "metrics.jsonl",
     "summary.json",
     "model.mpk",
+    // `dlsuite export`'s default file, made from model.mpk.
+    "model.safetensors",
     "experiment.log",
     "lesson.json",
     "ensemble.json",

@@ -4,8 +4,11 @@ pub mod bench;
 pub mod chat;
 pub mod data;
 pub mod eval;
+pub mod export;
+pub mod import;
 pub mod predict;
 pub mod reproduce;
+pub mod serve;
 pub mod summary;
 pub mod train;
 
