@@ -102,3 +102,59 @@ fn a_run_trains_and_checkpoints_on_wgpu() {
     );
     assert_eq!(dlsuite::run_dir::last_checkpoint(run_dir.path()), Some(3));
 }
+
+/// Runs a sequence experiment on wgpu on a thread with the 8 MiB of stack
+/// that `dlsuite train`'s main thread has: on a test thread's 2 MiB the
+/// chatbot's epoch overflowed its stack.
+fn sequence_on_wgpu(text: &str, run_dir: &Path) -> dlsuite::sequence::SequenceSummary {
+    let dlsuite::experiment::Experiment::Sequence(experiment) =
+        dlsuite::experiment::Experiment::parse(text, "seq.toml").unwrap()
+    else {
+        panic!("a [language] or [chat] file parses as a sequence experiment");
+    };
+    let job = dlsuite::sequence::SequenceJob {
+        experiment,
+        backend: BackendChoice::Wgpu,
+        run_dir: run_dir.to_path_buf(),
+        dashboard: false,
+        mode: WriteMode::Fresh,
+    };
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(move || dispatch(BackendChoice::Wgpu, job).unwrap().unwrap())
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+/// The recurrent nets on wgpu, through the runner: the hello lab's RNN
+/// learns "ihello" as on the CPU, and one epoch of a small chatbot (LSTMs,
+/// attention, masked padding) trains, answers and writes its pictures.
+#[test]
+fn the_sequence_models_train_on_wgpu() {
+    if let Err(why) = probe(BackendChoice::Wgpu) {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let hello = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/rnn-hello.toml"),
+    )
+    .unwrap();
+    let s = sequence_on_wgpu(&hello, &root.path().join("hello"));
+    assert_eq!(s.figure, 1.0, "{}", s.headline);
+    assert!(
+        s.samples[0].contains("predicts \"ihello\""),
+        "{:?}",
+        s.samples
+    );
+    let chat =
+        "name = \"chat\"\nlecture = \"x\"\n[chat]\nembedding = 8\nhidden = 16\nmin_exact = 0.9\n\
+                transcript = [\"hello\"]\n[train]\nepochs = 1\nbatch_size = 64\nlr = 0.01\n";
+    let run_dir = root.path().join("chat");
+    let s = sequence_on_wgpu(chat, &run_dir);
+    assert!(s.headline.contains("NOT as lectured"), "{}", s.headline);
+    let history = dlsuite::run_dir::read_metrics(&run_dir).unwrap();
+    assert!(history[0].train_loss.is_finite(), "{history:?}");
+    assert!(run_dir.join("attention.png").is_file());
+}
