@@ -102,6 +102,10 @@ pub fn dispatch<T: OnBackend>(choice: BackendChoice, job: T) -> anyhow::Result<T
 /// Runs one tiny computation on a GPU backend; fails with a readable reason
 /// when it has no device (Burn panics there). CPU backends always pass.
 pub fn probe(choice: BackendChoice) -> anyhow::Result<()> {
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    if choice.is_gpu() {
+        dlsuite_speed::configure_gpu_runtime();
+    }
     match choice {
         BackendChoice::Ndarray | BackendChoice::Flex => Ok(()),
         #[cfg(feature = "wgpu")]

@@ -15,6 +15,8 @@ mod cnn;
 mod conv_block;
 mod dropout;
 mod geometry;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod gpu_settings;
 mod host;
 mod linear;
 mod mlp;
@@ -29,6 +31,8 @@ pub use backends::Wgpu;
 pub use backends::{Tuned, TunedAutodiff};
 pub use cnn::cnn_on_host;
 pub use dropout::dropout_on_host;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub use gpu_settings::{autotune_cache_dir, configure_gpu_runtime};
 pub use host::{HostBackend, OnHost};
 pub use linear::linear_on_host;
 pub use mlp::mlp_on_host;

@@ -4,6 +4,9 @@
 use std::path::Path;
 
 use burn::backend::Autodiff;
+use burn::cubecl::config::autotune::AutotuneLevel;
+use burn::cubecl::config::cache::CacheConfig;
+use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::AdamConfig;
 use burn::prelude::*;
@@ -157,4 +160,43 @@ fn the_sequence_models_train_on_wgpu() {
     let history = dlsuite::run_dir::read_metrics(&run_dir).unwrap();
     assert!(history[0].train_loss.is_finite(), "{history:?}");
     assert!(run_dir.join("attention.png").is_file());
+}
+
+/// Autotune's results go to the user's cache directory, where they outlive
+/// `cargo clean` and a fresh clone: once a GPU backend is probed, CubeCL's
+/// settings say so (with shapes grouped at the minimal level), and after a
+/// matrix product on wgpu, which autotunes, the folder holds results.
+#[test]
+fn autotune_results_are_kept_in_the_user_cache() {
+    if let Err(why) = probe(BackendChoice::Wgpu) {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let dir = dlsuite_speed::autotune_cache_dir().expect("a user cache directory");
+    let config = CubeClRuntimeConfig::get();
+    match &config.autotune.cache {
+        CacheConfig::File(path) => assert_eq!(path, &dir),
+        other => panic!("autotune caches in {other:?}"),
+    }
+    assert!(matches!(config.autotune.level, AutotuneLevel::Minimal));
+    let device = Default::default();
+    let a = Tensor::<Wgpu, 2>::ones([96, 80], &device);
+    let b = Tensor::<Wgpu, 2>::ones([80, 72], &device);
+    let sum: f32 = a.matmul(b).sum().into_scalar();
+    assert_eq!(sum, (96 * 72 * 80) as f32);
+    let files = walk(&dir);
+    assert!(!files.is_empty(), "nothing under {}", dir.display());
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
