@@ -10,8 +10,11 @@ use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::AdamConfig;
 use burn::prelude::*;
+use dlsuite::autoencoder::AutoencoderJob;
 use dlsuite::backend::{dispatch, probe, BackendChoice};
 use dlsuite::config::{ModelSpec, RunConfig};
+use dlsuite::experiment::Experiment;
+use dlsuite::gan::GanJob;
 use dlsuite::net::{build_net, Net};
 use dlsuite::run_folder::WriteMode;
 use dlsuite::training::TrainJob;
@@ -199,4 +202,95 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mnist")
+}
+
+/// Runs `work` on a thread with `dlsuite train`'s 8 MiB of stack.
+fn on_big_stack<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(work)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+/// The generative models on wgpu, through the runner: a dense autoencoder's
+/// validation loss falls, a convolutional one (transposed convolutions)
+/// trains, and a conditional DCGAN-style GAN trains its judge, draws and is
+/// judged, all on the fixtures.
+#[test]
+fn the_generative_models_train_on_wgpu() {
+    if let Err(why) = probe(BackendChoice::Wgpu) {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    for (layout, epochs) in [("dense", 3), ("conv", 1)] {
+        let text = format!(
+            "name = \"ae\"\nlecture = \"x\"\n[autoencoder]\nlayout = \"{layout}\"\ncode = 2\nmax_test_mse = 0.09\n\
+             [train]\nepochs = {epochs}\nbatch_size = 50\noptimizer = \"adam\"\nlr = 0.003\nvalidation = 100\n"
+        );
+        let Experiment::Autoencoder(experiment) = Experiment::parse(&text, "ae.toml").unwrap()
+        else {
+            panic!("an [autoencoder] file parses as an autoencoder");
+        };
+        let run_dir = root.path().join(format!("ae-{layout}"));
+        let job = AutoencoderJob {
+            experiment,
+            backend: BackendChoice::Wgpu,
+            data_dir: Some(fixtures()),
+            run_dir: run_dir.clone(),
+            dashboard: false,
+            mode: WriteMode::Fresh,
+        };
+        let summary = on_big_stack(move || dispatch(BackendChoice::Wgpu, job).unwrap().unwrap());
+        assert!(
+            summary.test_mse.is_finite() && summary.test_mse < 0.2,
+            "{layout}: {}",
+            summary.test_mse
+        );
+        let history = dlsuite::run_dir::read_metrics(&run_dir).unwrap();
+        if epochs > 1 {
+            assert!(
+                history[epochs - 1].valid_loss < history[0].valid_loss,
+                "{history:?}"
+            );
+        }
+    }
+    let judge = root.path().join("judge.toml");
+    std::fs::write(
+        &judge,
+        "name = \"judge\"\ndataset = \"mnist\"\n[model]\nkind = \"softmax\"\n[train]\nepochs = 1\nbatch_size = 25\nlr = 0.002\nvalidation = 100\nlimit = 300\n",
+    )
+    .unwrap();
+    let text = format!(
+        "name = \"gan\"\nlecture = \"x\"\n[gan]\nlayout = \"conv\"\nlatent = 16\njudge = {:?}\nsamples = 50\nconditional = true\nmin_share = 0.9\n\
+         [train]\nepochs = 1\nbatch_size = 50\nlr = 0.0002\nlimit = 200\n",
+        judge.display().to_string()
+    );
+    let Experiment::Gan(experiment) = Experiment::parse(&text, "gan.toml").unwrap() else {
+        panic!("a [gan] file parses as a GAN");
+    };
+    let artifacts = root.path().join("artifacts");
+    let run_dir = artifacts.join("gan");
+    let job = GanJob {
+        experiment,
+        backend: BackendChoice::Wgpu,
+        data_dir: Some(fixtures()),
+        run_dir: run_dir.clone(),
+        artifacts,
+        dashboard: false,
+        mode: WriteMode::Fresh,
+    };
+    let summary = on_big_stack(move || dispatch(BackendChoice::Wgpu, job).unwrap().unwrap());
+    assert_eq!(summary.history.len(), 1);
+    assert!(summary
+        .asked_share
+        .is_some_and(|s| (0.0..=1.0).contains(&s)));
+    assert!(summary.mean_confidence.is_finite());
+    assert!(run_dir.join("gan.json").is_file());
 }
