@@ -24,7 +24,7 @@ use dlsuite_train::{
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{git_revision, write_json};
-use crate::backend::{BackendChoice, OnBackend};
+use crate::backend::{batching, BackendChoice, OnBackend};
 use crate::config::{check_name, invalid, ConfigError, TrainSpec};
 use crate::evaluate::EVAL_BATCH;
 use crate::pictures::report_pictures;
@@ -178,12 +178,14 @@ impl OnBackend for AutoencoderJob {
         let model: Autoencoder<B> = e.model_config().init(&device);
         let parameters = model.num_params();
         let steps_per_epoch = train_set.len().div_ceil(t.batch_size);
-        let train_loader = DataLoaderBuilder::new(image_batcher())
-            .batch_size(t.batch_size)
-            .shuffle(t.seed)
-            .num_workers(1)
-            .set_device(device.clone())
-            .build(train_set);
+        let train_loader = batching(
+            DataLoaderBuilder::new(image_batcher())
+                .batch_size(t.batch_size)
+                .shuffle(t.seed),
+            self.backend,
+        )
+        .set_device(device.clone())
+        .build(train_set);
         // Batched on the training thread, as the classifiers' validation is.
         let valid_loader = DataLoaderBuilder::new(image_batcher())
             .batch_size(EVAL_BATCH)

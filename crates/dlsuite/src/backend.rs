@@ -1,6 +1,7 @@
 //! Picking the Burn backend at run time.
 
 use burn::backend::{Autodiff, Flex, NdArray};
+use burn::data::dataloader::DataLoaderBuilder;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 use burn::prelude::*;
 #[cfg(feature = "cuda")]
@@ -71,6 +72,27 @@ impl BackendChoice {
                 format!("unknown backend {name:?}; choose from {}", names.join(", "))
             }
         })
+    }
+}
+
+/// `builder` with the batching thread this backend wants. On the CPU a
+/// loader thread makes the next batch while the model trains; the GPU
+/// backends run Burn's operation fusion, whose streams belong to the thread
+/// that makes a tensor, so their batches are made on the training thread
+/// (made on a loader thread, they raced: training went wrong).
+pub fn batching<B, I, O>(
+    builder: DataLoaderBuilder<B, I, O>,
+    backend: BackendChoice,
+) -> DataLoaderBuilder<B, I, O>
+where
+    B: burn::tensor::backend::Backend,
+    I: Send + Sync + Clone + std::fmt::Debug + 'static,
+    O: Send + Clone + std::fmt::Debug + 'static,
+{
+    if backend.is_gpu() {
+        builder
+    } else {
+        builder.num_workers(1)
     }
 }
 

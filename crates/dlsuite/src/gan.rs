@@ -24,7 +24,7 @@ use dlsuite_train::{OptimizerChoice, Recorder};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{git_revision, write_json};
-use crate::backend::{BackendChoice, OnBackend};
+use crate::backend::{batching, BackendChoice, OnBackend};
 use crate::config::{check_name, invalid, ConfigError, DatasetName, ScheduleName, TrainSpec};
 use crate::ensemble::{probabilities, train_if_needed, ResolvedMember};
 use crate::evaluate::EVAL_BATCH;
@@ -341,12 +341,14 @@ impl OnBackend for GanJob {
         let grid_noise = latent_noise::<B::InnerBackend>(GRID, e.gan.latent, &device);
         let grid_digits: Vec<u8> = (0..GRID).map(|k| (k / 10 % CLASSES) as u8).collect();
         let steps_per_epoch = train_set.len().div_ceil(t.batch_size);
-        let loader = DataLoaderBuilder::new(gan_batcher())
-            .batch_size(t.batch_size)
-            .shuffle(t.seed)
-            .num_workers(1)
-            .set_device(device.clone())
-            .build(train_set);
+        let loader = batching(
+            DataLoaderBuilder::new(gan_batcher())
+                .batch_size(t.batch_size)
+                .shuffle(t.seed),
+            self.backend,
+        )
+        .set_device(device.clone())
+        .build(train_set);
 
         let mut history = Vec::new();
         let mut pictures = Vec::new();

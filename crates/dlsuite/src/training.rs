@@ -15,7 +15,7 @@ use dlsuite_speed::TunedAutodiff;
 use dlsuite_train::{fit, remove_leftover_temporaries, FitConfig, Recorder};
 
 use crate::artifacts::{git_revision, write_json};
-use crate::backend::{BackendChoice, OnBackend};
+use crate::backend::{batching, BackendChoice, OnBackend};
 use crate::config::RunConfig;
 use crate::evaluate::{evaluate, EVAL_BATCH};
 use crate::memory::{check_fits, Use};
@@ -133,12 +133,14 @@ impl OnBackend for TrainJob {
                 t.seed.wrapping_add(resume_from.unwrap_or(0) as u64),
             )
         });
-        let train_loader = DataLoaderBuilder::new(batcher.clone().with_shift(shift))
-            .batch_size(t.batch_size)
-            .shuffle(t.seed)
-            .num_workers(1)
-            .set_device(device.clone())
-            .build(train_set);
+        let train_loader = batching(
+            DataLoaderBuilder::new(batcher.clone().with_shift(shift))
+                .batch_size(t.batch_size)
+                .shuffle(t.seed),
+            self.backend,
+        )
+        .set_device(device.clone())
+        .build(train_set);
         let valid_loader = DataLoaderBuilder::new(batcher)
             .batch_size(EVAL_BATCH)
             // Batched on the training thread: on wgpu, 1000-image batches made

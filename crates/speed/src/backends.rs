@@ -82,15 +82,18 @@ impl TunedAutodiff for Autodiff<NdArray> {
     }
 }
 
-/// The wgpu backend, without Burn's operation fusion: in Burn 0.21 fusion
-/// races when burn-train's checkpoint thread reads the weights while
-/// training goes on ("Should have handle for tensor", tracel-ai/burn#4947).
+/// The wgpu backend with Burn's operation fusion, which joins chains of
+/// element-wise operations into one kernel. Fusion's streams belong to the
+/// thread that makes a tensor; in Burn 0.21 a read from another thread while
+/// training goes on races ("Should have handle for tensor",
+/// tracel-ai/burn#4347), so the suite makes batches on the training thread
+/// and has training wait while burn-train's threads write a checkpoint.
 #[cfg(feature = "wgpu")]
-pub type Wgpu = burn::backend::wgpu::CubeBackend<burn::backend::wgpu::WgpuRuntime, f32, i32, u32>;
+pub type Wgpu = burn::backend::wgpu::Wgpu<f32, i32, u32>;
 
-/// The CUDA backend, without fusion for the same reason as `Wgpu`.
+/// The CUDA backend, fused as `Wgpu` is.
 #[cfg(feature = "cuda")]
-pub type Cuda = burn_cubecl::CubeBackend<burn::cubecl::cuda::CudaRuntime, f32, i32, u8>;
+pub type Cuda = burn_cuda::Cuda<f32, i32>;
 
 /// GPUs run the model crates' own layers: host operations would copy
 /// across the bus.

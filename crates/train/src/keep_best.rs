@@ -6,10 +6,15 @@
 //! history and deleted the one early stopping needed); this one reads the
 //! history the suite reports.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
 use burn::train::metric::store::{Aggregate, Direction, EventStoreClient, Split};
+use burn::train::{EarlyStoppingStrategy, MetricEarlyStoppingStrategy};
+
+use crate::Recorder;
 
 use crate::learner::best_epoch;
 use crate::logger::EpochMetrics;
@@ -17,11 +22,71 @@ use crate::logger::EpochMetrics;
 pub(crate) struct KeepLastAndBest {
     epochs: Arc<Mutex<Vec<EpochMetrics>>>,
     best: Option<usize>,
+    barrier: CheckpointBarrier,
 }
 
 impl KeepLastAndBest {
-    pub(crate) fn new(epochs: Arc<Mutex<Vec<EpochMetrics>>>) -> Self {
-        Self { epochs, best: None }
+    pub(crate) fn new(epochs: Arc<Mutex<Vec<EpochMetrics>>>, barrier: CheckpointBarrier) -> Self {
+        Self {
+            epochs,
+            best: None,
+            barrier,
+        }
+    }
+}
+
+/// Makes the training thread wait while burn-train's checkpoint threads
+/// read the weights: with operation fusion, a read from another thread
+/// while training goes on races with it ("Should have handle for tensor";
+/// tracel-ai/burn#4347). Before a save, every queued operation is run;
+/// after it, training waits (in [`AfterCheckpoint`]) until the model's,
+/// optimizer's and scheduler's files are written.
+#[derive(Clone)]
+pub(crate) struct CheckpointBarrier {
+    recorder: Recorder,
+    /// The save count to wait for: three saves per checkpoint.
+    until: Arc<AtomicUsize>,
+    sync: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl CheckpointBarrier {
+    pub(crate) fn new(recorder: Recorder, sync: Arc<dyn Fn() + Send + Sync>) -> Self {
+        Self {
+            recorder,
+            until: Arc::new(AtomicUsize::new(0)),
+            sync,
+        }
+    }
+
+    fn before_save(&self) {
+        (self.sync)();
+        self.until
+            .store(self.recorder.saves() + 3, Ordering::SeqCst);
+    }
+
+    fn wait(&self) {
+        let until = self.until.load(Ordering::SeqCst);
+        // A save that hangs must not hang training for ever.
+        self.recorder
+            .wait_for_saves(until, Duration::from_secs(30 * 60));
+    }
+}
+
+/// burn-train's early stopping hook, the first thing it runs on the
+/// training thread after a checkpoint is handed over: it waits for the
+/// checkpoint, then asks the early stopping strategy, if there is one.
+#[derive(Clone)]
+pub(crate) struct AfterCheckpoint {
+    pub(crate) barrier: CheckpointBarrier,
+    pub(crate) early_stopping: Option<MetricEarlyStoppingStrategy>,
+}
+
+impl EarlyStoppingStrategy for AfterCheckpoint {
+    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
+        self.barrier.wait();
+        self.early_stopping
+            .as_mut()
+            .is_some_and(|s| s.should_stop(epoch, store))
     }
 }
 
@@ -37,6 +102,7 @@ impl CheckpointingStrategy for KeepLastAndBest {
         let best = self.epochs.lock().ok().and_then(|e| best_epoch(&e));
         let actions = actions(epoch, best, self.best);
         self.best = best;
+        self.barrier.before_save();
         actions
     }
 }

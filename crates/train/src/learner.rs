@@ -19,7 +19,7 @@ use burn::train::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::keep_best::KeepLastAndBest;
+use crate::keep_best::{AfterCheckpoint, CheckpointBarrier, KeepLastAndBest};
 use crate::logger::{EpochLog, EpochMetrics};
 use crate::resume::ContinuedShuffle;
 use crate::schedule::{LrSchedule, Scheduled};
@@ -169,6 +169,15 @@ where
         Some(done) => Arc::new(ContinuedShuffle::new(train, done)),
         None => train,
     };
+    let device = model.devices().into_iter().next();
+    let barrier = CheckpointBarrier::new(
+        recorder.clone(),
+        Arc::new(move || {
+            if let Some(device) = &device {
+                let _ = B::sync(device);
+            }
+        }),
+    );
     let mut training = SupervisedTraining::new(dir, train, valid);
     let interrupter = training.interrupter();
     let log = log.stop_on_divergence(interrupter.clone());
@@ -177,17 +186,21 @@ where
         .metric_train_numeric(LearningRateMetric::new())
         .with_metric_logger(log)
         .with_file_checkpointer(recorder.clone())
-        .with_checkpointing_strategy(KeepLastAndBest::new(epochs.clone()))
+        .with_checkpointing_strategy(KeepLastAndBest::new(epochs.clone(), barrier.clone()))
         .num_epochs(config.epochs);
-    if let Some(n_epochs) = config.patience {
-        training = training.early_stopping(MetricEarlyStoppingStrategy::new(
+    let early_stopping = config.patience.map(|n_epochs| {
+        MetricEarlyStoppingStrategy::new(
             &LossMetric::<B>::new(),
             Aggregate::Mean,
             Direction::Lowest,
             Split::Valid,
             StoppingCondition::NoImprovementSince { n_epochs },
-        ));
-    }
+        )
+    });
+    training = training.early_stopping(AfterCheckpoint {
+        barrier,
+        early_stopping,
+    });
     if let Some(epoch) = config.resume_from {
         training = training.checkpoint(epoch);
     }

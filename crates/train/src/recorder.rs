@@ -1,6 +1,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use burn::record::{
     FileRecorder, FullPrecisionSettings, NamedMpkFileRecorder, Recorder as BurnRecorder,
@@ -18,11 +19,13 @@ use serde::Serialize;
 ///
 /// burn-train saves checkpoints on threads of its own and, when a save
 /// fails, only stops training; clones of a recorder share the first
-/// failure, so whoever trains can report it.
+/// failure, so whoever trains can report it, and a count of finished
+/// saves, so that training can wait for a checkpoint to be written.
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
     reader: NamedMpkFileRecorder<FullPrecisionSettings>,
     failure: Arc<Mutex<Option<String>>>,
+    saves: Arc<(Mutex<usize>, Condvar)>,
 }
 
 impl Recorder {
@@ -33,6 +36,28 @@ impl Recorder {
     /// The first save that failed, as "path: OS error".
     pub fn failure(&self) -> Option<String> {
         self.failure.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// How many saves, by this recorder and its clones, have finished
+    /// (written or failed).
+    pub fn saves(&self) -> usize {
+        self.saves.0.lock().map_or(0, |n| *n)
+    }
+
+    /// Blocks until `count` saves have finished, or `timeout` has passed.
+    pub fn wait_for_saves(&self, count: usize, timeout: Duration) {
+        let (lock, done) = &*self.saves;
+        if let Ok(guard) = lock.lock() {
+            let _ = done.wait_timeout_while(guard, timeout, |n| *n < count);
+        }
+    }
+
+    fn finished_a_save(&self) {
+        let (lock, done) = &*self.saves;
+        if let Ok(mut n) = lock.lock() {
+            *n += 1;
+        }
+        done.notify_all();
     }
 
     fn fail(&self, message: String) -> RecorderError {
@@ -51,10 +76,14 @@ impl<B: Backend> BurnRecorder<B> for Recorder {
 
     fn save_item<I: Serialize>(&self, item: I, file: PathBuf) -> Result<(), RecorderError> {
         let path = file.with_extension(<Self as FileRecorder<B>>::file_extension());
-        let bytes = rmp_serde::encode::to_vec_named(&item)
-            .map_err(|e| self.fail(format!("{}: cannot encode: {e}", path.display())))?;
-        write_atomic(&path, &bytes)
-            .map_err(|e| self.fail(format!("{}: cannot write: {e}", path.display())))
+        let written = rmp_serde::encode::to_vec_named(&item)
+            .map_err(|e| self.fail(format!("{}: cannot encode: {e}", path.display())))
+            .and_then(|bytes| {
+                write_atomic(&path, &bytes)
+                    .map_err(|e| self.fail(format!("{}: cannot write: {e}", path.display())))
+            });
+        self.finished_a_save();
+        written
     }
 
     fn load_item<I: DeserializeOwned>(&self, file: &mut PathBuf) -> Result<I, RecorderError> {

@@ -294,3 +294,77 @@ fn the_generative_models_train_on_wgpu() {
     assert!(summary.mean_confidence.is_finite());
     assert!(run_dir.join("gan.json").is_file());
 }
+
+/// Fused wgpu through the Learner past several checkpoints, killed after
+/// epoch 3 (what a kill leaves is copied from a whole run) and resumed: it
+/// ends where the uninterrupted run ends. Without the training thread
+/// waiting while burn-train's threads write each checkpoint, fusion's
+/// streams raced ("Should have handle for tensor"); with batches made on a
+/// loader thread, training went wrong and a resumed run ended elsewhere.
+#[test]
+fn a_fused_run_resumed_after_a_kill_ends_where_the_whole_run_ends() {
+    if let Err(why) = probe(BackendChoice::Wgpu) {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let job = |dir: &Path, mode: WriteMode| {
+        let config = RunConfig::parse(
+            "name = \"w\"\ndataset = \"mnist\"\n[model]\nkind = \"mlp\"\nhidden = [32]\n\
+             [train]\nepochs = 4\nbatch_size = 20\nlr = 0.002\nschedule = \"cosine\"\nvalidation = 200\nlimit = 200\n",
+            "test",
+        )
+        .unwrap();
+        dispatch(
+            BackendChoice::Wgpu,
+            TrainJob {
+                config,
+                backend: BackendChoice::Wgpu,
+                data_dir: Some(fixtures()),
+                run_dir: dir.to_path_buf(),
+                dashboard: false,
+                mode,
+            },
+        )
+        .unwrap()
+        .unwrap()
+    };
+    let whole = tempfile::tempdir().unwrap();
+    let cut = tempfile::tempdir().unwrap();
+    let uninterrupted = job(whole.path(), WriteMode::Fresh);
+    let checkpoints = cut.path().join("checkpoint");
+    std::fs::create_dir_all(&checkpoints).unwrap();
+    for name in ["run.json", "config.json"] {
+        std::fs::copy(whole.path().join(name), cut.path().join(name)).unwrap();
+    }
+    for part in ["model", "optim", "scheduler"] {
+        let name = format!("{part}-3.mpk");
+        std::fs::copy(
+            whole.path().join("checkpoint").join(&name),
+            checkpoints.join(&name),
+        )
+        .unwrap();
+    }
+    let log = std::fs::read_to_string(whole.path().join("metrics.jsonl")).unwrap();
+    let kept: String = log.lines().take(3).map(|l| format!("{l}\n")).collect();
+    std::fs::write(cut.path().join("metrics.jsonl"), kept).unwrap();
+    let resumed = job(cut.path(), WriteMode::Resume);
+    let history = |dir: &Path| dlsuite::run_dir::read_metrics(dir).unwrap();
+    let (a, b) = (history(whole.path()), history(cut.path()));
+    assert_eq!((a.len(), b.len()), (4, 4));
+    for epoch in 2..4 {
+        assert_eq!(
+            a[epoch].train_loss,
+            b[epoch].train_loss,
+            "epoch {}",
+            epoch + 1
+        );
+        assert_eq!(
+            a[epoch].valid_loss,
+            b[epoch].valid_loss,
+            "epoch {}",
+            epoch + 1
+        );
+    }
+    assert_eq!(uninterrupted.test_loss, resumed.test_loss);
+    assert_eq!(dlsuite::run_dir::last_checkpoint(cut.path()), Some(4));
+}

@@ -28,6 +28,7 @@ use super::{
     SequenceSummary, Session, SUMMARY_FILE,
 };
 use crate::artifacts::verdict_words;
+use crate::backend::batching;
 use crate::config::{check_name, invalid, ConfigError, TrainSpec};
 use crate::evaluate::EVAL_BATCH;
 
@@ -160,12 +161,14 @@ pub(super) fn train<B: TunedAutodiff>(
             .collect::<Vec<_>>()
     };
     let steps = train_pairs.len().div_ceil(t.batch_size);
-    let train_loader = DataLoaderBuilder::new(PairBatcher)
-        .batch_size(t.batch_size)
-        .shuffle(t.seed)
-        .num_workers(1)
-        .set_device(device.clone())
-        .build(InMemDataset::new(encode(&train_pairs)));
+    let train_loader = batching(
+        DataLoaderBuilder::new(PairBatcher)
+            .batch_size(t.batch_size)
+            .shuffle(t.seed),
+        job.backend,
+    )
+    .set_device(device.clone())
+    .build(InMemDataset::new(encode(&train_pairs)));
     let valid_loader = DataLoaderBuilder::new(PairBatcher)
         .batch_size(EVAL_BATCH)
         .set_device(device.clone())

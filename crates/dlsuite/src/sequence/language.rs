@@ -25,6 +25,7 @@ use super::{
     SequenceSummary, Session,
 };
 use crate::artifacts::verdict_words;
+use crate::backend::batching;
 use crate::config::{check_name, invalid, ConfigError, TrainSpec};
 use crate::evaluate::EVAL_BATCH;
 
@@ -306,12 +307,14 @@ pub(super) fn train<B: TunedAutodiff>(
     let model: LanguageModel<B> = e.model_config().init(&device);
     let parameters = model.num_params();
     let steps = train_set.len().div_ceil(t.batch_size);
-    let train_loader = DataLoaderBuilder::new(TokenBatcher)
-        .batch_size(t.batch_size)
-        .shuffle(t.seed)
-        .num_workers(1)
-        .set_device(device.clone())
-        .build(train_set);
+    let train_loader = batching(
+        DataLoaderBuilder::new(TokenBatcher)
+            .batch_size(t.batch_size)
+            .shuffle(t.seed),
+        job.backend,
+    )
+    .set_device(device.clone())
+    .build(train_set);
     let valid_loader = DataLoaderBuilder::new(TokenBatcher)
         .batch_size(EVAL_BATCH)
         .set_device(device.clone())
