@@ -14,10 +14,9 @@ use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
 use burn::train::metric::store::{Aggregate, Direction, EventStoreClient, Split};
 use burn::train::{EarlyStoppingStrategy, MetricEarlyStoppingStrategy};
 
-use crate::Recorder;
-
 use crate::learner::best_epoch;
 use crate::logger::EpochMetrics;
+use crate::Recorder;
 
 pub(crate) struct KeepLastAndBest {
     epochs: Arc<Mutex<Vec<EpochMetrics>>>,

@@ -63,8 +63,9 @@ fn net_trains_a_few_steps_on_wgpu() {
     assert!(losses[20] < losses[0] / 2.0, "loss fell: {losses:?}");
 }
 
-/// Through the runner and burn-train's Learner, past a checkpoint: the
-/// checkpoint thread reads the weights while the next epoch trains.
+/// Through the runner and burn-train's Learner on fused wgpu, past three
+/// checkpoints, each read by burn-train's checkpoint threads while the
+/// training thread waits.
 #[test]
 fn a_run_trains_and_checkpoints_on_wgpu() {
     if let Err(why) = probe(BackendChoice::Wgpu) {
