@@ -153,7 +153,7 @@ pub async fn predict(
 }
 
 /// Runs blocking work (a disk scan, a model) off the request threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.map_err(|e| {

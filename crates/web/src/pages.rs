@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Html;
 use pulldown_cmark::{html, Options, Parser};
 
+use crate::api::{blocking, ApiError};
 use crate::server::App;
 
 /// The drawing page: canvas, run menu, the image the model saw, the bars.
@@ -23,11 +24,9 @@ pub async fn style() -> ([(&'static str, &'static str); 1], &'static str) {
 }
 
 /// Every run with its facts and pictures.
-pub async fn runs(State(app): State<App>) -> Result<Html<String>, (StatusCode, String)> {
+pub async fn runs(State(app): State<App>) -> Result<Html<String>, ApiError> {
     let catalog = app.catalog.clone();
-    let runs = tokio::task::spawn_blocking(move || catalog.runs())
-        .await
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let runs = blocking(move || catalog.runs()).await?;
     let mut body = String::new();
     if runs.is_empty() {
         let _ = write!(
