@@ -84,9 +84,7 @@ fn a_run_trains_and_checkpoints_on_wgpu() {
         TrainJob {
             config,
             backend: BackendChoice::Wgpu,
-            data_dir: Some(
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mnist"),
-            ),
+            data_dir: Some(fixtures()),
             run_dir: run_dir.path().to_path_buf(),
             dashboard: false,
             mode: WriteMode::Fresh,
@@ -110,9 +108,7 @@ fn a_run_trains_and_checkpoints_on_wgpu() {
     assert_eq!(dlsuite::run_dir::last_checkpoint(run_dir.path()), Some(3));
 }
 
-/// Runs a sequence experiment on wgpu on a thread with the 8 MiB of stack
-/// that `dlsuite train`'s main thread has: on a test thread's 2 MiB the
-/// chatbot's epoch overflowed its stack.
+/// Runs a sequence experiment on wgpu through the runner.
 fn sequence_on_wgpu(text: &str, run_dir: &Path) -> dlsuite::sequence::SequenceSummary {
     let dlsuite::experiment::Experiment::Sequence(experiment) =
         dlsuite::experiment::Experiment::parse(text, "seq.toml").unwrap()
@@ -126,12 +122,7 @@ fn sequence_on_wgpu(text: &str, run_dir: &Path) -> dlsuite::sequence::SequenceSu
         dashboard: false,
         mode: WriteMode::Fresh,
     };
-    std::thread::Builder::new()
-        .stack_size(8 << 20)
-        .spawn(move || dispatch(BackendChoice::Wgpu, job).unwrap().unwrap())
-        .unwrap()
-        .join()
-        .unwrap()
+    on_big_stack(move || dispatch(BackendChoice::Wgpu, job).unwrap().unwrap())
 }
 
 /// The recurrent nets on wgpu, through the runner: the hello lab's RNN
@@ -209,7 +200,9 @@ fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mnist")
 }
 
-/// Runs `work` on a thread with `dlsuite train`'s 8 MiB of stack.
+/// Runs `work` on a thread with the 8 MiB of stack that `dlsuite train`'s
+/// main thread has: on a test thread's 2 MiB the chatbot's epoch on wgpu
+/// overflowed its stack.
 fn on_big_stack<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
     std::thread::Builder::new()
         .stack_size(8 << 20)
