@@ -1,8 +1,9 @@
 use burn::nn::loss::{MseLoss, Reduction};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
-use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
+use burn::train::{InferenceStep, TrainOutput, TrainStep};
 use dlsuite_data::{ImageBatch, ImageBatcher, Normalization};
+use dlsuite_train::{regression, Figures};
 
 use crate::model::Autoencoder;
 
@@ -16,40 +17,37 @@ pub fn image_batcher() -> ImageBatcher<4> {
 }
 
 /// The mean squared error between each image and its reconstruction, over
-/// all pixels, packaged for burn-train's loss metric. The labels in the
-/// batch are not used: an autoencoder learns from the images alone.
+/// all pixels, and the figures reported. The labels in the batch are not
+/// used: an autoencoder learns from the images alone.
 pub fn reconstruction_output<B: Backend>(
     model: &Autoencoder<B>,
     batch: ImageBatch<B, 4>,
-) -> RegressionOutput<B> {
+) -> (Tensor<B, 1>, Figures<B>) {
     let images = batch.images.flatten::<2>(1, 3);
     let [n, pixels] = images.dims();
     let rebuilt = model
         .forward(images.clone().reshape([n, 1, 28, 28]))
         .reshape([n, pixels]);
-    let loss = MseLoss::new().forward(rebuilt.clone(), images.clone(), Reduction::Mean);
-    RegressionOutput {
-        loss,
-        output: rebuilt,
-        targets: images,
-    }
+    let loss = MseLoss::new().forward(rebuilt, images, Reduction::Mean);
+    let figures = regression(&loss, n);
+    (loss, figures)
 }
 
 impl<B: AutodiffBackend> TrainStep for Autoencoder<B> {
     type Input = ImageBatch<B, 4>;
-    type Output = RegressionOutput<B>;
+    type Output = Figures<B>;
 
-    fn step(&self, batch: ImageBatch<B, 4>) -> TrainOutput<RegressionOutput<B>> {
-        let output = reconstruction_output(self, batch);
-        TrainOutput::new(self, output.loss.backward(), output)
+    fn step(&self, batch: ImageBatch<B, 4>) -> TrainOutput<Figures<B>> {
+        let (loss, figures) = reconstruction_output(self, batch);
+        TrainOutput::new(self, loss.backward(), figures)
     }
 }
 
 impl<B: Backend> InferenceStep for Autoencoder<B> {
     type Input = ImageBatch<B, 4>;
-    type Output = RegressionOutput<B>;
+    type Output = Figures<B>;
 
-    fn step(&self, batch: ImageBatch<B, 4>) -> RegressionOutput<B> {
-        reconstruction_output(self, batch)
+    fn step(&self, batch: ImageBatch<B, 4>) -> Figures<B> {
+        reconstruction_output(self, batch).1
     }
 }

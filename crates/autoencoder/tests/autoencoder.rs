@@ -71,7 +71,7 @@ fn a_few_steps_bring_the_reconstruction_error_down() {
                 &net.valid(),
                 image_batcher().batch(items(&digits, 64), &device),
             );
-            out.loss.into_scalar()
+            out.read().0 as f32
         };
         let before = loss(&net);
         for _ in 0..40 {

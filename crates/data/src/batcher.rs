@@ -56,6 +56,11 @@ impl<const D: usize> ImageBatcher<D> {
         Self { shift, ..self }
     }
 
+    /// Whether it moves images at random (each batch differently).
+    pub fn shifts(&self) -> bool {
+        self.shift.is_some()
+    }
+
     /// The shape of a batch of `n` images in this layout.
     pub fn shape(n: usize) -> Vec<usize> {
         if D == 2 {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use burn::data::dataloader::DataLoaderBuilder;
 use burn::data::dataset::Dataset;
 use burn::module::Module;
 use burn::prelude::*;
@@ -24,7 +23,7 @@ use dlsuite_train::{
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{git_revision, write_json};
-use crate::backend::{batching, BackendChoice, OnBackend};
+use crate::backend::{digit_loader, BackendChoice, OnBackend};
 use crate::config::{check_name, invalid, ConfigError, TrainSpec};
 use crate::evaluate::EVAL_BATCH;
 use crate::pictures::report_pictures;
@@ -178,25 +177,30 @@ impl OnBackend for AutoencoderJob {
         let model: Autoencoder<B> = e.model_config().init(&device);
         let parameters = model.num_params();
         let steps_per_epoch = train_set.len().div_ceil(t.batch_size);
-        let train_loader = batching(
-            DataLoaderBuilder::new(image_batcher())
-                .batch_size(t.batch_size)
-                .shuffle(t.seed),
-            self.backend,
-        )
-        .set_device(device.clone())
-        .build(train_set);
+        let train_loader = digit_loader::<B, 4>(
+            train_set,
+            image_batcher(),
+            t.batch_size,
+            Some(t.seed),
+            Some(self.backend),
+            &device,
+        );
         // Batched on the training thread, as the classifiers' validation is.
-        let valid_loader = DataLoaderBuilder::new(image_batcher())
-            .batch_size(EVAL_BATCH)
-            .set_device(device.clone())
-            .build(valid_set);
+        let valid_loader = digit_loader::<B::InnerBackend, 4>(
+            valid_set,
+            image_batcher(),
+            EVAL_BATCH,
+            None,
+            None,
+            &device,
+        );
         let fit_config = FitConfig {
             epochs: t.epochs,
             schedule: t.schedule(t.epochs * steps_per_epoch),
             patience: t.patience,
             dashboard: self.dashboard,
             resume_from: None,
+            read_every: B::READ_EVERY,
         };
         let optimizer = B::optimizer::<Autoencoder<B>>(&t.optimizer());
         let result = fit_regression(

@@ -1,14 +1,17 @@
 //! Picking the Burn backend at run time.
 
 use burn::backend::{Autodiff, Flex, NdArray};
-use burn::data::dataloader::DataLoaderBuilder;
+use std::sync::Arc;
+
+use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 use burn::prelude::*;
+use dlsuite_data::{DigitSet, ImageBatch, ImageBatcher};
 #[cfg(feature = "cuda")]
 use dlsuite_speed::Cuda;
-use dlsuite_speed::TunedAutodiff;
 #[cfg(feature = "wgpu")]
 use dlsuite_speed::Wgpu;
+use dlsuite_speed::{loader_on_device, Tuned, TunedAutodiff};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -94,6 +97,36 @@ where
     } else {
         builder.num_workers(1)
     }
+}
+
+/// The loader of a set of digit images in batches of `batch_size`
+/// (shuffled each epoch from `shuffle`'s seed). A backend that keeps data
+/// on the device ([`Tuned::DATA_ON_DEVICE`]) gets the whole set there at
+/// once; otherwise batches are made as [`batching`] says (`ahead`: on a
+/// loader thread on the CPU).
+pub fn digit_loader<B: Tuned, const D: usize>(
+    set: DigitSet,
+    batcher: ImageBatcher<D>,
+    batch_size: usize,
+    shuffle: Option<u64>,
+    ahead: Option<BackendChoice>,
+    device: &B::Device,
+) -> Arc<dyn DataLoader<B, ImageBatch<B, D>>> {
+    if B::DATA_ON_DEVICE {
+        if let Some(loader) = loader_on_device(&set, &batcher, batch_size, shuffle, device) {
+            return loader;
+        }
+    }
+    let builder = DataLoaderBuilder::new(batcher).batch_size(batch_size);
+    let builder = match shuffle {
+        Some(seed) => builder.shuffle(seed),
+        None => builder,
+    };
+    let builder = match ahead {
+        Some(backend) => batching(builder, backend),
+        None => builder,
+    };
+    builder.set_device(device.clone()).build(set)
 }
 
 /// A job that can run on any backend the suite trains on.

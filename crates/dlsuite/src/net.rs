@@ -2,14 +2,14 @@
 //! `Learner` is built once per backend rather than once per model family.
 
 use burn::prelude::*;
-use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
+use burn::train::{InferenceStep, TrainOutput, TrainStep};
 use dlsuite_cnn::Cnn;
 use dlsuite_data::ImageBatch;
 use dlsuite_logistic::{LogisticRegression, LogisticRegressionConfig};
 use dlsuite_mlp::Mlp;
 use dlsuite_rnn::{RowLstm, RowLstmConfig};
 use dlsuite_speed::{Tuned, TunedAutodiff};
-use dlsuite_train::classification_output;
+use dlsuite_train::{classification, Figures};
 
 use crate::config::ModelSpec;
 
@@ -80,19 +80,19 @@ impl<B: Tuned> Net<B> {
 
 impl<B: TunedAutodiff> TrainStep for Net<B> {
     type Input = ImageBatch<B, 4>;
-    type Output = ClassificationOutput<B>;
+    type Output = Figures<B>;
 
-    fn step(&self, batch: ImageBatch<B, 4>) -> TrainOutput<ClassificationOutput<B>> {
-        let output = classification_output(self.forward(batch.images), batch.targets);
-        TrainOutput::new(self, output.loss.backward(), output)
+    fn step(&self, batch: ImageBatch<B, 4>) -> TrainOutput<Figures<B>> {
+        let (loss, figures) = classification(self.forward(batch.images), batch.targets);
+        TrainOutput::new(self, loss.backward(), figures)
     }
 }
 
 impl<B: Tuned> InferenceStep for Net<B> {
     type Input = ImageBatch<B, 4>;
-    type Output = ClassificationOutput<B>;
+    type Output = Figures<B>;
 
-    fn step(&self, batch: ImageBatch<B, 4>) -> ClassificationOutput<B> {
-        classification_output(self.forward(batch.images), batch.targets)
+    fn step(&self, batch: ImageBatch<B, 4>) -> Figures<B> {
+        classification(self.forward(batch.images), batch.targets).1
     }
 }

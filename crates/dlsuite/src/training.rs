@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use burn::data::dataloader::DataLoaderBuilder;
 use burn::data::dataset::Dataset;
 use burn::module::Module;
 use dlsuite_data::augment::RandomShift;
@@ -15,7 +14,7 @@ use dlsuite_speed::TunedAutodiff;
 use dlsuite_train::{fit, remove_leftover_temporaries, FitConfig, Recorder};
 
 use crate::artifacts::{git_revision, write_json};
-use crate::backend::{batching, BackendChoice, OnBackend};
+use crate::backend::{digit_loader, BackendChoice, OnBackend};
 use crate::config::RunConfig;
 use crate::evaluate::{evaluate, EVAL_BATCH};
 use crate::memory::{check_fits, Use};
@@ -133,27 +132,26 @@ impl OnBackend for TrainJob {
                 t.seed.wrapping_add(resume_from.unwrap_or(0) as u64),
             )
         });
-        let train_loader = batching(
-            DataLoaderBuilder::new(batcher.clone().with_shift(shift))
-                .batch_size(t.batch_size)
-                .shuffle(t.seed),
-            self.backend,
-        )
-        .set_device(device.clone())
-        .build(train_set);
-        let valid_loader = DataLoaderBuilder::new(batcher)
-            .batch_size(EVAL_BATCH)
-            // Batched on the training thread: on wgpu, 1000-image batches made
-            // on a loader thread reached the model wrong (validation loss rose
-            // while the test accuracy of the same model was right).
-            .set_device(device.clone())
-            .build(valid_set);
+        let train_loader = digit_loader::<B, 4>(
+            train_set,
+            batcher.clone().with_shift(shift),
+            t.batch_size,
+            Some(t.seed),
+            Some(self.backend),
+            &device,
+        );
+        // Batched on the training thread: on wgpu, 1000-image batches made
+        // on a loader thread reached the model wrong (validation loss rose
+        // while the test accuracy of the same model was right).
+        let valid_loader =
+            digit_loader::<B::InnerBackend, 4>(valid_set, batcher, EVAL_BATCH, None, None, &device);
         let fit_config = FitConfig {
             epochs: t.epochs,
             schedule: config.schedule(t.epochs * steps_per_epoch),
             patience: t.patience,
             dashboard: self.dashboard,
             resume_from,
+            read_every: B::READ_EVERY,
         };
         let result = fit(
             net,

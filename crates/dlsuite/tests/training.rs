@@ -82,6 +82,7 @@ fn mlp_overfits_a_tiny_subset_through_the_learner() {
         patience: None,
         dashboard: false,
         resume_from: None,
+        read_every: 1,
     };
     let result = fit(net, optimizer, &fit_config, train, valid, dir.path()).unwrap();
     assert_eq!(result.epochs.len(), 30);
@@ -95,6 +96,80 @@ fn mlp_overfits_a_tiny_subset_through_the_learner() {
     assert_eq!(eval.accuracy, 100.0, "the net memorises 100 images");
     let lines = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 30);
+}
+
+/// Reading the steps' loss and accuracy back in batches of steps (as GPUs
+/// do) changes how often the device is read, not what is trained or
+/// reported; and what is reported is the model's own.
+#[test]
+fn figures_read_every_few_steps_report_what_reading_each_step_reports() {
+    let device = Default::default();
+    let digits = Arc::new(Digits::load_dir(&fixture_dir(), Split::Train).unwrap());
+    let (train_set, valid_set) = DigitSet::new(digits.clone()).split_last(100).unwrap();
+    let train_set = train_set.take(200);
+    let batcher = ImageBatcher::grid(Kind::Mnist.normalization());
+    let spec = config("kind = \"mlp\"\nhidden = [32]", 1).model;
+    // One net for both runs. Burn draws a parameter when it is first used,
+    // so one pass draws them all before the net is copied.
+    B::seed(&device, 5);
+    let first: Net<B> = build_net(&spec, &device);
+    let _ = first.forward(Tensor::zeros([1, 1, 28, 28], &device));
+    let run = |read_every: usize| {
+        let train = DataLoaderBuilder::new(batcher.clone())
+            .batch_size(20)
+            .shuffle(1)
+            .build(train_set.clone());
+        let valid = DataLoaderBuilder::new(batcher.clone())
+            .batch_size(40)
+            .build(valid_set.clone());
+        let net = first.clone();
+        let optimizer = B::optimizer(&OptimizerConfig::new(OptimizerChoice::Adam));
+        let fit_config = FitConfig {
+            epochs: 2,
+            schedule: LrSchedule::Constant { lr: 0.003 },
+            patience: None,
+            dashboard: false,
+            resume_from: None,
+            read_every,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        fit(net, optimizer, &fit_config, train, valid, dir.path()).unwrap()
+    };
+    let each = run(1);
+    let batched = run(4);
+    // Per epoch and per figure (accuracy, loss): 10 training steps and 3
+    // validation steps, read one by one or 4 at a time and the rest at the
+    // epoch's end.
+    assert_eq!(each.figure_reads, 2 * 2 * (10 + 3));
+    assert_eq!(batched.figure_reads, 2 * 2 * (3 + 1));
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
+    for (a, b) in each.epochs.iter().zip(&batched.epochs) {
+        assert!(close(a.train_loss, b.train_loss), "{a:?} / {b:?}");
+        assert!(close(a.train_accuracy, b.train_accuracy), "{a:?} / {b:?}");
+        assert!(close(a.valid_loss, b.valid_loss), "{a:?} / {b:?}");
+        assert!(close(a.valid_accuracy, b.valid_accuracy), "{a:?} / {b:?}");
+    }
+    // The last validation pass scored the trained model on those 100 images.
+    let n = digits.len();
+    let valid_digits = Digits::new(
+        digits.pixels()[(n - 100) * 784..].to_vec(),
+        digits.labels()[n - 100..].to_vec(),
+    )
+    .unwrap();
+    let scored = evaluate(&batched.model, &valid_digits, Kind::Mnist, &device);
+    let last = batched.epochs.last().unwrap();
+    assert!(
+        (scored.loss - last.valid_loss).abs() < 1e-4 * scored.loss,
+        "evaluated {} vs reported {}",
+        scored.loss,
+        last.valid_loss
+    );
+    assert!(
+        (scored.accuracy - last.valid_accuracy).abs() < 1e-9,
+        "evaluated {}% vs reported {}%",
+        scored.accuracy,
+        last.valid_accuracy
+    );
 }
 
 #[test]
@@ -123,6 +198,7 @@ fn early_stopping_keeps_the_weights_of_its_lowest_validation_loss() {
         patience: Some(3),
         dashboard: false,
         resume_from: None,
+        read_every: 1,
     };
     let result = fit(net, optimizer, &fit_config, train, valid, dir.path()).unwrap();
     let last = result.epochs.last().unwrap().epoch;
@@ -374,7 +450,8 @@ fn a_diverging_run_stops_naming_epoch_and_step() {
     let err = train(config, run_dir.path(), WriteMode::Fresh).unwrap_err();
     let msg = format!("{err:#}");
     assert!(
-        msg.contains("NaN or infinite at epoch 1, step ") && msg.contains("smaller learning rate"),
+        msg.contains("NaN or infinite in epoch 1 (seen at step ")
+            && msg.contains("smaller learning rate"),
         "{msg}"
     );
     assert!(msg.contains("no checkpoint"), "{msg}");
@@ -776,6 +853,7 @@ fn a_checkpoint_or_history_that_cannot_be_written_ends_training_with_an_error() 
             patience: None,
             dashboard: false,
             resume_from: None,
+            read_every: 1,
         };
         let net: Net<B> = build_net(&spec, &device);
         let optimizer = B::optimizer(&OptimizerConfig::new(OptimizerChoice::Adam));

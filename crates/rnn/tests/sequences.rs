@@ -93,7 +93,7 @@ fn an_rnn_learns_to_continue_hihello() {
     let batch = || TokenBatcher.batch(vec![ids.clone()], &device);
     let loss = |net: &dlsuite_rnn::LanguageModel<Train>| -> f32 {
         next_token_output(&net.valid(), TokenBatcher.batch(vec![ids.clone()], &device))
-            .loss
+            .0
             .into_scalar()
     };
     let before = loss(&net);
@@ -179,14 +179,14 @@ fn a_chatbot_learns_which_answer_goes_with_which_question() {
     assert_eq!(logits.dims(), [1, 3, vocab.len()]);
     let loss = |net: &dlsuite_rnn::ChatNet<Train>| -> f32 {
         answer_output(&net.valid(), PairBatcher.batch(encoded.clone(), &device))
-            .loss
+            .0
             .into_scalar()
     };
     let before = loss(&net);
     let mut optimizer = AdamConfig::new().init();
     for _ in 0..150 {
         let out = answer_output(&net, PairBatcher.batch(encoded.clone(), &device));
-        let grads = GradientsParams::from_grads(out.loss.backward(), &net);
+        let grads = GradientsParams::from_grads(out.0.backward(), &net);
         net = optimizer.step(0.01, net, grads);
     }
     let after = loss(&net);

@@ -16,6 +16,11 @@ use crate::Linears;
 /// A backend the suite runs nets on, with the fastest way it has to
 /// compute each. The defaults are the model crates' own `forward`.
 pub trait Tuned: Backend {
+    /// Whether a training or validation set goes to the device once, each
+    /// batch gathered there ([`crate::loader_on_device`]), rather than made
+    /// on the host and uploaded each step.
+    const DATA_ON_DEVICE: bool = false;
+
     /// `net.forward(x)`.
     fn mlp(net: &Mlp<Self>, x: Tensor<Self, 2>) -> Tensor<Self, 2> {
         net.forward(x)
@@ -31,6 +36,11 @@ pub trait Tuned: Backend {
 /// the fastest implementation it has of each optimizer. The default is
 /// Burn's.
 pub trait TunedAutodiff: AutodiffBackend<InnerBackend: Tuned> + Tuned {
+    /// How many steps' loss and accuracy training reads back at once
+    /// (`FitConfig::read_every`): on the CPU a read costs nothing, so each
+    /// step's figures show as it ends.
+    const READ_EVERY: usize = 1;
+
     fn optimizer<M: AutodiffModule<Self>>(config: &OptimizerConfig) -> TunedOptimizer<M, Self> {
         TunedOptimizer::burn(config)
     }
@@ -96,13 +106,21 @@ pub type Wgpu = burn::backend::wgpu::Wgpu<f32, i32, u32>;
 pub type Cuda = burn_cuda::Cuda<f32, i32>;
 
 /// GPUs run the model crates' own layers: host operations would copy
-/// across the bus.
+/// across the bus, and the data is on the device before training starts.
+/// A read from the device waits until the work queued before it is done,
+/// so training reads its figures every 50 steps.
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 macro_rules! plain_gpu {
     ($backend:ty) => {
-        impl Tuned for $backend {}
-        impl Tuned for Autodiff<$backend> {}
-        impl TunedAutodiff for Autodiff<$backend> {}
+        impl Tuned for $backend {
+            const DATA_ON_DEVICE: bool = true;
+        }
+        impl Tuned for Autodiff<$backend> {
+            const DATA_ON_DEVICE: bool = true;
+        }
+        impl TunedAutodiff for Autodiff<$backend> {
+            const READ_EVERY: usize = 50;
+        }
     };
 }
 

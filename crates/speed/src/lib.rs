@@ -5,9 +5,11 @@
 //! on implements [`Tuned`], and the implementation picks its fast paths at
 //! compile time: the CPU backends run convolution blocks, fully connected
 //! layers (flex), dropout masks and Adam as host operations; the GPU
-//! backends run the model crates' own `forward`. Every fast path is held to
-//! the plain model's outputs and gradients by this crate's tests; the README
-//! says what each replaces, why, and what it gains.
+//! backends run the model crates' own `forward`, keep the images on the
+//! device, and read training's figures back every so many steps. Every fast
+//! path is held to the plain model's outputs and gradients (or the plain
+//! loader's batches) by this crate's tests; the README says what each
+//! replaces, why, and what it gains.
 
 mod adam;
 mod backends;
@@ -20,6 +22,7 @@ mod gpu_settings;
 mod host;
 mod linear;
 mod mlp;
+mod on_device;
 mod optimizer;
 mod pixel_rows;
 
@@ -36,6 +39,7 @@ pub use gpu_settings::{autotune_cache_dir, configure_gpu_runtime};
 pub use host::{HostBackend, OnHost};
 pub use linear::linear_on_host;
 pub use mlp::mlp_on_host;
+pub use on_device::{loader_on_device, MAX_BYTES_ON_DEVICE};
 pub use optimizer::{TunedOptimizer, TunedOptimizerRecord};
 
 /// How a CPU backend computes fully connected layers.

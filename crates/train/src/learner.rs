@@ -1,5 +1,6 @@
 use std::fmt::Display;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use burn::data::dataloader::DataLoader;
@@ -7,22 +8,23 @@ use burn::module::{AutodiffModule, Module};
 use burn::optim::Optimizer;
 use burn::tensor::backend::AutodiffBackend;
 use burn::train::metric::store::{Aggregate, Direction, Split};
-use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
+use burn::train::metric::LearningRateMetric;
 use burn::train::renderer::{
     EvaluationName, EvaluationProgress, MetricState, MetricsRenderer, MetricsRendererEvaluation,
     MetricsRendererTraining, ProgressType, TrainingProgress,
 };
 use burn::train::{
-    ClassificationOutput, InferenceStep, Learner, LearningComponentsMarker,
-    MetricEarlyStoppingStrategy, MetricRegistration, RegressionOutput, StoppingCondition,
-    SupervisedTraining, TrainStep,
+    InferenceStep, Learner, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining,
+    TrainStep,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::figures::Figures;
 use crate::keep_best::{AfterCheckpoint, CheckpointBarrier, KeepLastAndBest};
 use crate::logger::{EpochLog, EpochMetrics};
+use crate::reported::{Figure, Reported};
 use crate::resume::ContinuedShuffle;
-use crate::schedule::{LrSchedule, Scheduled};
+use crate::schedule::LrSchedule;
 
 /// How to train: everything burn-train's `Learner` needs beyond the model
 /// and the data.
@@ -36,6 +38,15 @@ pub struct FitConfig {
     pub dashboard: bool,
     /// Resume from the checkpoint written at the end of this epoch.
     pub resume_from: Option<usize>,
+    /// Read the steps' loss and accuracy back from the device every this
+    /// many steps (and at each epoch's end): on a GPU each read waits for
+    /// the work queued before it. 1 reads every step.
+    #[serde(default = "every_step")]
+    pub read_every: usize,
+}
+
+fn every_step() -> usize {
+    1
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +56,7 @@ pub enum FitError {
     #[error("learning rate {0} must be a positive number")]
     BadLearningRate(f64),
     #[error(
-        "the training loss became NaN or infinite at epoch {epoch}, step {step} (learning rate {lr}): \
+        "the training loss became NaN or infinite in epoch {epoch} (seen at step {step}; learning rate {lr}): \
          the run diverged; try a smaller learning rate (e.g. --lr {smaller}). {kept}",
         smaller = lr / 10.0,
         kept = match last_good_epoch {
@@ -78,6 +89,8 @@ pub struct FitResult<M> {
     /// The epoch whose weights `model` holds: the last one, or with early
     /// stopping the one of lowest validation loss.
     pub kept_epoch: usize,
+    /// How many times the metrics read steps' figures back from the device.
+    pub figure_reads: usize,
 }
 
 /// Trains a classifier with `optimizer` through burn-train's `Learner`:
@@ -94,17 +107,16 @@ pub fn fit<B, M, O>(
 ) -> Result<FitResult<M::InnerModule>, FitError>
 where
     B: AutodiffBackend,
-    M: TrainStep<Output = ClassificationOutput<B>> + AutodiffModule<B> + Display + 'static,
-    M::InnerModule: InferenceStep<Output = ClassificationOutput<B::InnerBackend>>,
+    M: TrainStep<Output = Figures<B>> + AutodiffModule<B> + Display + 'static,
+    M::InnerModule: InferenceStep<Output = Figures<B::InnerBackend>>,
     O: Optimizer<M, B> + 'static,
 {
-    let metrics = (AccuracyMetric::new(), LossMetric::new());
-    fit_reporting(model, optimizer, config, train, valid, dir, metrics)
+    fit_reporting(model, optimizer, config, train, valid, dir, true)
 }
 
-/// [`fit`] for a model whose step gives a [`RegressionOutput`] (an
-/// autoencoder's reconstruction): the loss is the only metric, and the
-/// history's accuracies are NaN.
+/// [`fit`] for a model that classifies nothing (an autoencoder's
+/// reconstruction): the loss is the only metric, and the history's
+/// accuracies are NaN.
 pub fn fit_regression<B, M, O>(
     model: M,
     optimizer: O,
@@ -115,38 +127,28 @@ pub fn fit_regression<B, M, O>(
 ) -> Result<FitResult<M::InnerModule>, FitError>
 where
     B: AutodiffBackend,
-    M: TrainStep<Output = RegressionOutput<B>> + AutodiffModule<B> + Display + 'static,
-    M::InnerModule: InferenceStep<Output = RegressionOutput<B::InnerBackend>>,
+    M: TrainStep<Output = Figures<B>> + AutodiffModule<B> + Display + 'static,
+    M::InnerModule: InferenceStep<Output = Figures<B::InnerBackend>>,
     O: Optimizer<M, B> + 'static,
 {
-    fit_reporting(
-        model,
-        optimizer,
-        config,
-        train,
-        valid,
-        dir,
-        (LossMetric::new(),),
-    )
+    fit_reporting(model, optimizer, config, train, valid, dir, false)
 }
 
-/// The Learner's wiring, whatever the step's output: `metrics` must include
-/// the loss, which early stopping and the divergence check read.
-fn fit_reporting<B, M, O, Me>(
+/// The Learner's wiring, with the accuracy metric or without.
+fn fit_reporting<B, M, O>(
     model: M,
     optimizer: O,
     config: &FitConfig,
     train: Arc<dyn DataLoader<B, <M as TrainStep>::Input>>,
     valid: Arc<dyn DataLoader<B::InnerBackend, <M::InnerModule as InferenceStep>::Input>>,
     dir: &Path,
-    metrics: Me,
+    accuracy: bool,
 ) -> Result<FitResult<M::InnerModule>, FitError>
 where
     B: AutodiffBackend,
-    M: TrainStep + AutodiffModule<B> + Display + 'static,
-    M::InnerModule: InferenceStep,
+    M: TrainStep<Output = Figures<B>> + AutodiffModule<B> + Display + 'static,
+    M::InnerModule: InferenceStep<Output = Figures<B::InnerBackend>>,
     O: Optimizer<M, B> + 'static,
-    Me: MetricRegistration<LearningComponentsMarker<B, Scheduled, M, O>>,
 {
     if config.epochs == 0 {
         return Err(FitError::NoEpochs);
@@ -181,8 +183,23 @@ where
     let mut training = SupervisedTraining::new(dir, train, valid);
     let interrupter = training.interrupter();
     let log = log.stop_on_divergence(interrupter.clone());
+    let reads = Arc::new(AtomicUsize::new(0));
+    let every = config.read_every;
+    let figures = if accuracy {
+        vec![Figure::Accuracy, Figure::Loss]
+    } else {
+        vec![Figure::Loss]
+    };
+    for figure in figures {
+        training = training
+            .metric_train_numeric(Reported::<B>::new(figure, every, reads.clone()))
+            .metric_valid_numeric(Reported::<B::InnerBackend>::new(
+                figure,
+                every,
+                reads.clone(),
+            ));
+    }
     training = training
-        .metrics(metrics)
         .metric_train_numeric(LearningRateMetric::new())
         .with_metric_logger(log)
         .with_file_checkpointer(recorder.clone())
@@ -190,7 +207,7 @@ where
         .num_epochs(config.epochs);
     let early_stopping = config.patience.map(|n_epochs| {
         MetricEarlyStoppingStrategy::new(
-            &LossMetric::<B>::new(),
+            &Reported::<B>::new(Figure::Loss, 1, Arc::default()),
             Aggregate::Mean,
             Direction::Lowest,
             Split::Valid,
@@ -263,6 +280,7 @@ where
         model,
         epochs,
         kept_epoch,
+        figure_reads: reads.load(Ordering::Relaxed),
     })
 }
 

@@ -37,7 +37,8 @@ fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Divergence {
     pub epoch: usize,
-    /// The optimizer step within that epoch, from 1.
+    /// The optimizer step within that epoch at which it was read back from
+    /// the device, from 1: the step itself or up to `read_every` - 1 after.
     pub step: usize,
 }
 

@@ -7,6 +7,7 @@ use burn::backend::Autodiff;
 use burn::cubecl::config::autotune::AutotuneLevel;
 use burn::cubecl::config::cache::CacheConfig;
 use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::AdamConfig;
 use burn::prelude::*;
@@ -18,7 +19,7 @@ use dlsuite::gan::GanJob;
 use dlsuite::net::{build_net, Net};
 use dlsuite::run_folder::WriteMode;
 use dlsuite::training::TrainJob;
-use dlsuite_speed::Wgpu;
+use dlsuite_speed::{loader_on_device, Tuned, TunedAutodiff, Wgpu};
 use dlsuite_train::full_batch_descent;
 
 type B = Autodiff<Wgpu>;
@@ -361,4 +362,39 @@ fn a_fused_run_resumed_after_a_kill_ends_where_the_whole_run_ends() {
     }
     assert_eq!(uninterrupted.test_loss, resumed.test_loss);
     assert_eq!(dlsuite::run_dir::last_checkpoint(cut.path()), Some(4));
+}
+
+/// On wgpu the training set goes to the device once and batches are
+/// gathered there: the same batches, in the same order, as the host
+/// loader's with the same seed.
+#[test]
+fn batches_gathered_on_wgpu_are_the_host_loaders() {
+    if let Err(why) = probe(BackendChoice::Wgpu) {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    assert!(<B as Tuned>::DATA_ON_DEVICE && <B as TunedAutodiff>::READ_EVERY > 1);
+    let device = burn::backend::wgpu::WgpuDevice::default();
+    let digits = dlsuite_data::Digits::load_dir(&fixtures(), dlsuite_data::Split::Train).unwrap();
+    let set = dlsuite_data::DigitSet::new(std::sync::Arc::new(digits)).take(130);
+    let batcher = dlsuite_data::ImageBatcher::grid(dlsuite_data::Kind::Mnist.normalization());
+    let host: std::sync::Arc<dyn DataLoader<Wgpu, _>> = DataLoaderBuilder::new(batcher.clone())
+        .batch_size(32)
+        .shuffle(3)
+        .set_device(device.clone())
+        .build(set.clone());
+    let ours = loader_on_device::<Wgpu, 4>(&set, &batcher, 32, Some(3), &device).unwrap();
+    for _epoch in 0..2 {
+        let (mut a, mut b) = (host.iter(), ours.iter());
+        let mut batches = 0;
+        while let Some(x) = a.next() {
+            let y = b.next().expect("as many batches");
+            assert_eq!(x.images.into_data(), y.images.into_data());
+            assert_eq!(x.targets.into_data(), y.targets.into_data());
+            assert_eq!(a.progress().items_processed, b.progress().items_processed);
+            batches += 1;
+        }
+        assert!(b.next().is_none());
+        assert_eq!(batches, 5);
+    }
 }

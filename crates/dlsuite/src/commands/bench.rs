@@ -12,13 +12,11 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{GradientsParams, Optimizer};
 use burn::prelude::*;
 use dlsuite_data::idx::PIXELS;
-use dlsuite_data::{Digits, ImageBatcher, Kind};
+use dlsuite_data::{DigitSet, Digits, ImageBatch, ImageBatcher, Kind};
 use dlsuite_speed::{Tuned, TunedAutodiff};
 use dlsuite_train::{OptimizerChoice, OptimizerConfig};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
 
-use crate::backend::{BackendChoice, OnBackend};
+use crate::backend::{digit_loader, BackendChoice, OnBackend};
 use crate::config::{CnnPreset, ModelSpec};
 use crate::net::{build_net, describe, Net};
 
@@ -135,7 +133,9 @@ impl OnBackend for BenchJob {
 /// Trains `net` on a shuffled share of the training set, batch by batch as
 /// the PyTorch script does (forward, cross-entropy, backward, step); gives
 /// back the net and the training images per second. Two untimed steps come
-/// first (wgpu compiles its kernels there).
+/// first (wgpu compiles its kernels there). Batches come as training's do:
+/// on a GPU the images are on the device before the clock starts, as the
+/// PyTorch script's are.
 fn train_pass<B: TunedAutodiff>(
     mut net: Net<B>,
     mut optimizer: impl Optimizer<Net<B>, B>,
@@ -145,32 +145,24 @@ fn train_pass<B: TunedAutodiff>(
 ) -> (Net<B>, f64) {
     let batcher = ImageBatcher::grid(Kind::Mnist.normalization());
     let loss_fn = CrossEntropyLossConfig::new().init(device);
-    let mut order: Vec<usize> = (0..job.train.len()).collect();
-    order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(0));
     let images = ((job.train.len() as f64 * job.fraction) as usize)
         .max(m.batch)
         .min(job.train.len());
-    let mut pixels = Vec::with_capacity(m.batch * PIXELS);
-    let mut step = |net: Net<B>, batch: &[usize]| -> (Net<B>, Tensor<B, 1>) {
-        pixels.clear();
-        for &i in batch {
-            pixels.extend_from_slice(job.train.image(i));
-        }
-        let labels: Vec<i64> = batch.iter().map(|&i| job.train.label(i) as i64).collect();
-        let x = batcher.images::<B>(&pixels, device);
-        let y = Tensor::<B, 1, Int>::from_data(TensorData::new(labels, [batch.len()]), device);
-        let loss = loss_fn.forward(net.forward(x), y);
+    let set = DigitSet::new(job.train.clone()).take(images);
+    let loader = digit_loader::<B, 4>(set, batcher, m.batch, Some(0), None, device);
+    let mut step = |net: Net<B>, batch: ImageBatch<B, 4>| -> (Net<B>, Tensor<B, 1>) {
+        let loss = loss_fn.forward(net.forward(batch.images), batch.targets);
         let grads = GradientsParams::from_grads(loss.backward(), &net);
         (optimizer.step(m.lr, net, grads), loss)
     };
-    for warm in order.chunks(m.batch).take(2) {
+    for warm in loader.iter().take(2) {
         let (next, loss) = step(net, warm);
         net = next;
         let _: f32 = loss.into_scalar().elem();
     }
     let started = Instant::now();
     let mut last = None;
-    for batch in order[..images].chunks(m.batch) {
+    for batch in loader.iter() {
         let (next, loss) = step(net, batch);
         net = next;
         last = Some(loss);

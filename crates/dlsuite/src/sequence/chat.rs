@@ -196,11 +196,7 @@ pub(super) fn train<B: TunedAutodiff>(
     let (held_exact, misses) = exact(&held, &mut rng);
     let (train_exact, _) = exact(&train_pairs, &mut rng);
     let batch = PairBatcher.batch(encode(&held), &device);
-    let output = answer_output(&model, batch);
-    let guesses: Vec<i64> = output.output.argmax(1).into_data().iter::<i64>().collect();
-    let truth: Vec<i64> = output.targets.into_data().iter::<i64>().collect();
-    let token_accuracy = guesses.iter().zip(&truth).filter(|(g, t)| g == t).count() as f64
-        / truth.len().max(1) as f64;
+    let (_, token_accuracy) = answer_output(&model, batch).1.read();
     let as_lectured = held_exact >= e.chat.min_exact;
     let headline = format!(
         "{:.1}% of {} held-out questions answered exactly (at least {:.0}%: {}); held-out character accuracy {:.1}% (teacher-forced); {:.1}% of training questions answered exactly",

@@ -14,10 +14,10 @@ use std::time::Instant;
 use anyhow::Context;
 use burn::data::dataloader::DataLoader;
 use burn::module::{AutodiffModule, Module};
-use burn::train::{ClassificationOutput, InferenceStep, TrainStep};
+use burn::train::{InferenceStep, TrainStep};
 use dlsuite_data::text::Vocab;
 use dlsuite_speed::TunedAutodiff;
-use dlsuite_train::{fit, remove_leftover_temporaries, EpochMetrics, FitConfig, Recorder};
+use dlsuite_train::{fit, remove_leftover_temporaries, EpochMetrics, Figures, FitConfig, Recorder};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{git_revision, read_run_json, write_json};
@@ -205,11 +205,8 @@ impl Session {
     ) -> anyhow::Result<(M::InnerModule, Vec<EpochMetrics>)>
     where
         B: TunedAutodiff,
-        M: TrainStep<Output = ClassificationOutput<B>>
-            + AutodiffModule<B>
-            + std::fmt::Display
-            + 'static,
-        M::InnerModule: InferenceStep<Output = ClassificationOutput<B::InnerBackend>>,
+        M: TrainStep<Output = Figures<B>> + AutodiffModule<B> + std::fmt::Display + 'static,
+        M::InnerModule: InferenceStep<Output = Figures<B::InnerBackend>>,
     {
         let t = job.experiment.train();
         let fit_config = FitConfig {
@@ -218,6 +215,7 @@ impl Session {
             patience: t.patience,
             dashboard: job.dashboard,
             resume_from: None,
+            read_every: B::READ_EVERY,
         };
         let optimizer = B::optimizer::<M>(&t.optimizer());
         let result = fit(model, optimizer, &fit_config, train, valid, &self.run_dir)?;
