@@ -56,6 +56,11 @@ impl<const D: usize> ImageBatcher<D> {
         Self { shift, ..self }
     }
 
+    /// The normalised value of each pixel byte.
+    pub fn lut(&self) -> &[f32; 256] {
+        &self.lut
+    }
+
     /// Whether it moves images at random (each batch differently).
     pub fn shifts(&self) -> bool {
         self.shift.is_some()

@@ -37,13 +37,6 @@ impl Figure {
         }
     }
 
-    fn index(self) -> usize {
-        match self {
-            Figure::Loss => 0,
-            Figure::Accuracy => 1,
-        }
-    }
-
     fn scale(self) -> f64 {
         match self {
             Figure::Loss => 1.0,
@@ -88,22 +81,38 @@ impl<B: Backend> Reported<B> {
     /// Reads the figures held, in one transaction: their sum and count.
     fn read(&mut self) -> (f64, usize) {
         let held = std::mem::take(&mut self.unread);
-        let count: usize = held.iter().map(|f| f.count).sum();
-        let transaction = held
-            .into_iter()
-            .fold(Transaction::default(), |t, f| t.register(f.sums));
+        let counts: Vec<usize> = held.iter().map(|f| f.count).collect();
+        let figure = self.figure;
+        if figure == Figure::Accuracy && held.iter().any(|f| f.right.is_none()) {
+            // Steps that classify nothing have no accuracy to report.
+            return (f64::NAN, counts.iter().sum());
+        }
+        let transaction =
+            held.into_iter()
+                .fold(Transaction::default(), |t, f| match (figure, f.right) {
+                    (Figure::Accuracy, Some(right)) => t.register(right),
+                    _ => t.register(f.loss),
+                });
         self.reads.fetch_add(1, Ordering::Relaxed);
         let sum = match transaction.try_execute() {
             Ok(data) => data
                 .iter()
-                .map(|d| d.iter::<f64>().nth(self.figure.index()).unwrap_or(f64::NAN))
+                .zip(&counts)
+                .map(|(d, &n)| {
+                    let value = d.iter::<f64>().next().unwrap_or(f64::NAN);
+                    // A loss comes as the batch's mean, right answers as a count.
+                    match figure {
+                        Figure::Loss => value * n as f64,
+                        Figure::Accuracy => value,
+                    }
+                })
                 .sum(),
             Err(e) => {
                 eprintln!("cannot read the training figures from the device: {e:?}");
                 f64::NAN
             }
         };
-        (sum * self.figure.scale(), count)
+        (sum * figure.scale(), counts.iter().sum())
     }
 }
 
@@ -213,9 +222,11 @@ mod tests {
         }
     }
 
-    fn figures(loss_sum: f32, right: f32, count: usize) -> Figures<B> {
+    fn figures(loss_sum: f32, right: i32, count: usize) -> Figures<B> {
+        let device = Default::default();
         Figures {
-            sums: Tensor::from_floats([loss_sum, right], &Default::default()),
+            loss: Tensor::from_floats([loss_sum / count as f32], &device),
+            right: Some(Tensor::from_ints([right], &device)),
             count,
         }
     }
@@ -230,7 +241,7 @@ mod tests {
         for step in 0..10 {
             let count = if step == 9 { 2 } else { 4 };
             done += count;
-            let item = figures(step as f32, (step % 3) as f32, count);
+            let item = figures(step as f32, step % 3, count);
             metric.update(&item, &metadata(done, 38));
             entries.push(metric.value());
         }
@@ -291,10 +302,10 @@ mod tests {
     fn a_new_epoch_starts_from_nothing() {
         let reads = Arc::new(AtomicUsize::new(0));
         let mut metric = Reported::<B>::new(Figure::Loss, 2, reads);
-        metric.update(&figures(8.0, 0.0, 4), &metadata(4, 8));
-        metric.update(&figures(8.0, 0.0, 4), &metadata(8, 8));
+        metric.update(&figures(8.0, 0, 4), &metadata(4, 8));
+        metric.update(&figures(8.0, 0, 4), &metadata(8, 8));
         metric.clear();
-        metric.update(&figures(1.0, 0.0, 4), &metadata(4, 4));
+        metric.update(&figures(1.0, 0, 4), &metadata(4, 4));
         assert_eq!(metric.value().current(), 0.25);
         assert_eq!(metric.running_value().current(), 0.25);
     }
