@@ -19,7 +19,7 @@ use dlsuite::gan::GanJob;
 use dlsuite::net::{build_net, Net};
 use dlsuite::run_folder::WriteMode;
 use dlsuite::training::TrainJob;
-use dlsuite_speed::{loader_on_device, TunedAutodiff, Wgpu};
+use dlsuite_speed::{loader_on_device, Wgpu};
 use dlsuite_train::full_batch_descent;
 
 type B = Autodiff<Wgpu>;
@@ -373,7 +373,6 @@ fn batches_gathered_on_wgpu_are_the_host_loaders() {
         eprintln!("SKIPPED: {why}");
         return;
     }
-    assert!(<B as TunedAutodiff>::READ_EVERY > 1);
     let device = burn::backend::wgpu::WgpuDevice::default();
     let digits = dlsuite_data::Digits::load_dir(&fixtures(), dlsuite_data::Split::Train).unwrap();
     let set = dlsuite_data::DigitSet::new(std::sync::Arc::new(digits)).take(130);
