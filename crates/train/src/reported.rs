@@ -6,7 +6,9 @@
 //! step of an epoch. A step it has not read yet reports the last value it
 //! read with a weight of 0, so epoch means (the history's, early
 //! stopping's) count every example once. With `every` = 1 each step is
-//! read as it comes, as burn's own metrics do.
+//! read as it comes, as burn's own metrics do. An epoch's loss is the mean
+//! over its examples (or scored tokens); burn's own loss metric weighed
+//! every batch alike, whatever its size.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
