@@ -1,8 +1,8 @@
 //! Picking the Burn backend at run time.
 
-use burn::backend::{Autodiff, Flex, NdArray};
 use std::sync::Arc;
 
+use burn::backend::{Autodiff, Flex, NdArray};
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 use burn::prelude::*;

@@ -5,8 +5,8 @@
 //! on implements [`Tuned`], and the implementation picks its fast paths at
 //! compile time: the CPU backends run convolution blocks, fully connected
 //! layers (flex), dropout masks and Adam as host operations; the GPU
-//! backends run the model crates' own `forward`, keep the images on the
-//! device, and read training's figures back every so many steps. Every fast
+//! backends run the model crates' own `forward` and read training's figures
+//! back every so many steps, and cuda keeps the images on the GPU. Every fast
 //! path is held to the plain model's outputs and gradients (or the plain
 //! loader's batches) by this crate's tests; the README says what each
 //! replaces, why, and what it gains.
@@ -39,7 +39,7 @@ pub use gpu_settings::{autotune_cache_dir, configure_gpu_runtime};
 pub use host::{HostBackend, OnHost};
 pub use linear::linear_on_host;
 pub use mlp::mlp_on_host;
-pub use on_device::{loader_on_device, MAX_BYTES_ON_DEVICE};
+pub use on_device::loader_on_device;
 pub use optimizer::{TunedOptimizer, TunedOptimizerRecord};
 
 /// How a CPU backend computes fully connected layers.

@@ -1,4 +1,5 @@
-//! A set of digit images kept on the device, for the GPU backends.
+//! A set of digit images kept on the device, for the GPU backends that
+//! gain from it (`Tuned::DATA_ON_DEVICE`).
 //!
 //! Burn's loader makes each batch on the host and uploads it: for MNIST at
 //! batch 64 that is 200 kB copied across the bus every step, behind the
@@ -23,7 +24,7 @@ use dlsuite_data::{DigitSet, ImageBatch, ImageBatcher};
 
 /// Packed sets larger than this stay on the host: WebGPU promises a shader
 /// 128 MiB of one buffer, and a device's memory is for the model first.
-pub const MAX_BYTES_ON_DEVICE: usize = 96 << 20;
+const MAX_BYTES_ON_DEVICE: usize = 96 << 20;
 
 /// Pixel bytes per packed integer.
 const PACKED: usize = 4;
@@ -88,7 +89,7 @@ impl<B: Backend, const D: usize> Batcher<B, usize, ImageBatch<B, D>> for Gather<
 
 /// A loader of `set` in batches of `batch_size` (shuffled each epoch from
 /// `shuffle`'s seed), normalised as `batcher` does it, with the set on
-/// `device`. `None` where the packed set is over [`MAX_BYTES_ON_DEVICE`],
+/// `device`. `None` where the packed set is over `MAX_BYTES_ON_DEVICE`,
 /// or where `batcher` moves images at random (that happens per batch, on
 /// the host).
 pub fn loader_on_device<B: Backend, const D: usize>(

@@ -22,7 +22,7 @@ use burn::train::metric::{
 
 use crate::figures::Figures;
 
-/// Which of a step's two sums a metric reports.
+/// Which of a step's two figures a metric reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Figure {
     /// The mean loss per example, under burn's name "Loss".
@@ -77,6 +77,15 @@ impl<B: Backend> Reported<B> {
             last: f64::NAN,
             last_count: 0,
             reads,
+        }
+    }
+
+    /// This epoch's mean so far.
+    fn running(&self) -> f64 {
+        if self.count == 0 {
+            f64::NAN
+        } else {
+            self.sum / self.count as f64
         }
     }
 
@@ -148,11 +157,7 @@ impl<B: Backend> Metric for Reported<B> {
     }
 
     fn clear(&mut self) {
-        self.unread.clear();
-        self.sum = 0.0;
-        self.count = 0;
-        self.last = f64::NAN;
-        self.last_count = 0;
+        *self = Self::new(self.figure, self.every, self.reads.clone());
     }
 
     fn name(&self) -> MetricName {
@@ -165,16 +170,6 @@ impl<B: Backend> Metric for Reported<B> {
             higher_is_better: self.figure == Figure::Accuracy,
         }
         .into()
-    }
-}
-
-impl<B: Backend> Reported<B> {
-    fn running(&self) -> f64 {
-        if self.count == 0 {
-            f64::NAN
-        } else {
-            self.sum / self.count as f64
-        }
     }
 }
 

@@ -134,7 +134,7 @@ impl OnBackend for BenchJob {
 /// the PyTorch script does (forward, cross-entropy, backward, step); gives
 /// back the net and the training images per second. Two untimed steps come
 /// first (wgpu compiles its kernels there). Batches come as training's do:
-/// on a GPU the images are on the device before the clock starts, as the
+/// on cuda the images are on the GPU before the clock starts, as the
 /// PyTorch script's are.
 fn train_pass<B: TunedAutodiff>(
     mut net: Net<B>,
